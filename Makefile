@@ -1,0 +1,32 @@
+# Wraps CMake. `make demo` and `make test` install what they need first.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+TEST_BUILD ?= build-test
+BENCH_BUILD ?= build-bench
+
+.PHONY: all deps demo test bench fuzz clean
+
+all: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVF_TESTS=OFF >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@./scripts/install-deps.sh
+
+demo: all
+	./$(BUILD)/bin/vcpufault demo
+
+# Every test, under ASan and UBSan, built with clang so the libFuzzer targets build too.
+test: deps
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+		-DVF_SANITIZE=ON -DVF_FUZZ=ON -DVF_BENCH=OFF >/dev/null
+	cmake --build $(TEST_BUILD) -j $(JOBS)
+	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: deps
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DVF_TESTS=OFF >/dev/null
+	cmake --build $(BENCH_BUILD) -j $(JOBS)
+	./bench/run.sh $(BENCH_BUILD)
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD) $(BENCH_BUILD)

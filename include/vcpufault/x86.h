@@ -1,0 +1,61 @@
+/*
+ * vcpufault: x86 guests (real, 16-bit and 32-bit protected, 64-bit mode).
+ *
+ * Capture an EPT violation (or any trap that reports the guest-physical
+ * address) from the vCPU's registers and the exit information. The library
+ * decodes the instruction itself, fetching it through the guest's paging,
+ * and never trusts an exit's instruction length.
+ */
+#ifndef VCPUFAULT_X86_H
+#define VCPUFAULT_X86_H
+
+#include <vcpufault/vcpufault.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** General-purpose registers in encoding order. */
+enum vf_x86_gpr {
+    VF_X86_RAX, VF_X86_RCX, VF_X86_RDX, VF_X86_RBX, VF_X86_RSP, VF_X86_RBP, VF_X86_RSI, VF_X86_RDI,
+    VF_X86_R8, VF_X86_R9, VF_X86_R10, VF_X86_R11, VF_X86_R12, VF_X86_R13, VF_X86_R14, VF_X86_R15,
+};
+
+/** x86 vCPU state. The library reads it and writes it back on completion. */
+typedef struct vf_x86_regs {
+    uint64_t gpr[16];   /**< RAX..R15, indexed by vf_x86_gpr */
+    uint64_t rip;       /**< address of the faulting instruction (CS-relative) */
+    uint64_t rflags;
+    uint64_t cr0, cr3, cr4, efer;
+    uint64_t cs_base, ds_base, es_base, ss_base, fs_base, gs_base;
+    uint64_t cs_l;      /**< code segment L bit (64-bit code when EFER.LMA) */
+    uint64_t cs_d;      /**< code segment D bit (32-bit default operand size) */
+    uint64_t cpl;       /**< current privilege level */
+    uint64_t ymm[16][4];/**< YMM0..15 as four little-endian quadwords; [0..1] is XMM */
+} vf_x86_regs_t;
+
+/** What the hypervisor reported for an EPT violation. */
+typedef struct vf_x86_exit {
+    uint64_t gpa;           /**< guest-physical address */
+    uint64_t gla;           /**< guest linear address, if VF_X86_QUAL_GLA_VALID */
+    uint64_t qualification; /**< exit qualification: VF_X86_QUAL_* */
+} vf_x86_exit_t;
+
+#define VF_X86_QUAL_READ      (1ull << 0)
+#define VF_X86_QUAL_WRITE     (1ull << 1)
+#define VF_X86_QUAL_FETCH     (1ull << 2)
+#define VF_X86_QUAL_GLA_VALID (1ull << 7)
+
+/**
+ * Capture an EPT violation. `regs` stays the caller's and is written on
+ * completion; `host` reads guest memory for the instruction fetch and the
+ * page-table walk (and RAM operands of string instructions).
+ */
+vf_error_t vf_x86_capture(vf_fault_t *f, vf_x86_regs_t *regs, const vf_x86_exit_t *exit,
+                          const vf_host_t *host);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,104 @@
+/* AArch64 faults: capture from a data abort, accesses, completion. */
+#include "a64.h"
+#include "../../core/engine.h"
+
+#define PSTATE_NRW (1u << 4)
+#define SCTLR_E0E (1ull << 24)
+#define SCTLR_EE (1ull << 25)
+
+uint64_t vf_aarch64_ipa(uint64_t hpfar, uint64_t far)
+{
+    return (((hpfar >> 4) & 0xffffffffffull) << 12) | (far & 0xfffu);
+}
+
+static vf_aarch64_regs_t *regs_of(vf_fault_t *f)
+{
+    return (vf_aarch64_regs_t *)f->regs;
+}
+
+/* Data accesses are big-endian when SCTLR_EL1.E0E (at EL0) or .EE (at EL1) says so. */
+static int data_big_endian(const vf_aarch64_regs_t *r)
+{
+    uint32_t el = (uint32_t)(r->pstate >> 2) & 3u;
+    return (r->sctlr_el1 & (el == 0 ? SCTLR_E0E : SCTLR_EE)) != 0;
+}
+
+/* Xn as a load/store's Rt reads it: register 31 is XZR. */
+static uint64_t read_xzr(const vf_aarch64_regs_t *r, uint32_t n)
+{
+    return n == A64_XZR ? 0 : r->x[n];
+}
+
+static vf_error_t a64_decode(vf_fault_t *f)
+{
+    a64_syndrome_result_t r = vf_a64_decode_syndrome(f->exit_info[0], &f->insn);
+    if (r.error == VF_ERR_INJECT)
+        return vf_fail_inject(f, VF_INJECT_ARM_DATA_ABORT, r.inject_dfsc, f->gva, r.why);
+    if (r.error != VF_OK) {
+        f->insn.flags = r.skippable ? VF_INSN_SKIPPABLE : 0;
+        f->insn.length = 4;
+        if (r.skippable)
+            f->insn.op = VF_A64_OP_CACHE_MAINT;
+        return vf_fail(f, r.error, r.why);
+    }
+    if (data_big_endian(regs_of(f)))
+        f->insn.flags |= VF_INSN_BIGENDIAN;
+    return VF_OK;
+}
+
+static int a64_access(vf_fault_t *f, uint32_t idx)
+{
+    const vf_insn_t *in = &f->insn;
+    if (idx >= in->count)
+        return VF_END;
+    f->acc.addr = f->ipa;
+    f->acc.size = in->size;
+    f->acc.is_signed = (in->flags & VF_INSN_SIGNED) != 0;
+    f->acc.dir = (in->flags & VF_INSN_WRITE) ? VF_DIR_WRITE : VF_DIR_READ;
+    if (f->acc.dir == VF_DIR_WRITE) {
+        uint64_t v = read_xzr(regs_of(f), in->rt) & vf_bytes_mask(in->size);
+        if (in->flags & VF_INSN_BIGENDIAN)
+            v = vf_bswap(v, in->size);
+        vf_le_store(vf_wbytes(f), v, in->size);
+    }
+    return VF_OK;
+}
+
+static void a64_skip(vf_fault_t *f)
+{
+    regs_of(f)->pc = f->pc + f->insn.length;
+}
+
+static vf_error_t a64_complete(vf_fault_t *f)
+{
+    const vf_insn_t *in = &f->insn;
+    vf_aarch64_regs_t *r = regs_of(f);
+    if (!(in->flags & VF_INSN_WRITE)) {
+        uint64_t v = vf_le_load(vf_rbytes(f), in->size);
+        if (in->flags & VF_INSN_BIGENDIAN)
+            v = vf_bswap(v, in->size);
+        if (in->flags & VF_INSN_SIGNED)
+            v = vf_sext(v, in->size * 8u);
+        if (in->dst_bytes == 4)
+            v &= 0xffffffffu;
+        if (in->rt != A64_XZR)
+            r->x[in->rt] = v;
+    }
+    r->pc = f->pc + in->length;
+    return VF_OK;
+}
+
+static const vf_arch_ops_t a64_ops = {a64_decode, a64_access, a64_complete, a64_skip};
+
+vf_error_t vf_aarch64_capture(vf_fault_t *f, vf_aarch64_regs_t *regs,
+                              const vf_aarch64_exit_t *exit, const vf_host_t *host)
+{
+    vf_engine_begin(f, &a64_ops, regs, host);
+    f->pc = regs->pc;
+    f->gva = exit->far;
+    f->ipa = (exit->flags & VF_AARCH64_EXIT_IPA) ? exit->ipa : vf_aarch64_ipa(exit->hpfar, exit->far);
+    f->exit_info[0] = exit->esr;
+    if (regs->pstate & PSTATE_NRW)
+        return vf_fail(f, VF_ERR_INVALID, "PSTATE says AArch32: capture with the AArch32 interface");
+    return vf_fault_decode(f);
+}

@@ -1,0 +1,28 @@
+/* Replay: the architectures it knows. */
+#include <string.h>
+
+#include "replay.h"
+
+extern const replay_arch_t replay_arch_aarch64;
+
+static const replay_arch_t *const arches[] = {
+    &replay_arch_aarch64,
+};
+
+static const char *const planned[] = {"aarch32", "x86", "riscv64", "riscv32"};
+
+const replay_arch_t *replay_find_arch(const char *name)
+{
+    for (size_t i = 0; i < sizeof(arches) / sizeof(arches[0]); i++)
+        if (strcmp(arches[i]->name, name) == 0)
+            return arches[i];
+    return NULL;
+}
+
+int replay_arch_planned(const char *name)
+{
+    for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++)
+        if (strcmp(planned[i], name) == 0)
+            return 1;
+    return 0;
+}
