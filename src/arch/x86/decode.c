@@ -410,6 +410,8 @@ static x86_result_t finish(const cursor_t *c, x86_dec_t *d, unsigned mode, unsig
     case X86_OP_MOV_ST:
         if (map == 2 && (c->pfx66 || !mem))
             return res(X86_DEC_UNDEFINED, "MOVNTI with a 66 prefix or a register operand");
+        if (map == 2) /* MOVNTI My,Gy: 32 or 64 bits, never 16 */
+            d->opsize = d->memsize = (c->rex & 8) ? 8 : 4;
         break;
     case X86_OP_MOVBE_LD: case X86_OP_MOVBE_ST:
         if (!mem)

@@ -181,9 +181,11 @@ static vf_error_t plan_operand(vf_fault_t *f, const vf_x86_regs_t *r, x86_state_
     vf_error_t err;
     if (d->op == X86_OP_BT && !d->vvvv) {
         /* Register bit offset: a signed bit string index that can reach other operands. */
-        int64_t off = (int64_t)vf_sext(vf_x86_get(r, d->reg, d->opsize), d->opsize * 8u);
-        int64_t units = off >= 0 ? off / (d->opsize * 8) : -((-(off + 1)) / (d->opsize * 8)) - 1;
-        ea = (ea + (uint64_t)units * d->opsize) & vf_x86_mask(d->addrsize);
+        uint64_t off = vf_sext(vf_x86_get(r, d->reg, d->opsize), d->opsize * 8u);
+        unsigned sh = d->opsize == 2 ? 4u : d->opsize == 4 ? 5u : 6u; /* log2 of the bits */
+        /* floor(off / bits) without a division: complement, shift, complement for negatives */
+        uint64_t units = (off >> 63) ? ~(~off >> sh) : off >> sh;
+        ea = (ea + units * d->opsize) & vf_x86_mask(d->addrsize);
     }
     if (d->op == X86_OP_POP_M && d->base == VF_X86_RSP)
         ea = (ea + d->memsize) & vf_x86_mask(d->addrsize); /* POP computes the address after RSP moves */

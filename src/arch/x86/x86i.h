@@ -129,6 +129,13 @@ enum x86_imm {
     X86_I_REL8, X86_I_RELZ, X86_I_S8, X86_I_SZ,
 };
 
+/* Tables are internal: hidden, so position-independent code reaches them without a GOT. */
+#if defined(__GNUC__)
+#define VF_X86_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define VF_X86_HIDDEN
+#endif
+
 /* Opcode table entry: how one opcode's operands are encoded and what it does. */
 typedef struct x86_opinfo {
     uint8_t op;    /* enum x86_op, X86_OP_NONE when not emulated */
@@ -147,22 +154,22 @@ typedef struct x86_opinfo {
 #define X86_T_SSE 0x40u   /* mandatory prefix selects the entry: aux is the SSE row */
 #define X86_T_INV 0x80u   /* invalid opcode */
 
-extern const x86_opinfo_t vf_x86_map1[256];
-extern const x86_opinfo_t vf_x86_map2[256];
+extern const x86_opinfo_t VF_X86_HIDDEN vf_x86_map1[256];
+extern const x86_opinfo_t VF_X86_HIDDEN vf_x86_map2[256];
 
 /* Group indices (aux of an X86_T_GRP entry). */
 enum {
     X86_G1, X86_G1_S8, X86_G1A, X86_G2_IB, X86_G2, X86_G3, X86_G4, X86_G5, X86_G8, X86_G9,
     X86_G11, X86_G15, X86_NGROUPS
 };
-extern const x86_opinfo_t vf_x86_groups[X86_NGROUPS][8];
+extern const x86_opinfo_t VF_X86_HIDDEN vf_x86_groups[X86_NGROUPS][8];
 
 /* SSE rows (aux of an X86_T_SSE entry); columns are no prefix, 66, F3, F2. */
 enum {
     X86_S_10, X86_S_11, X86_S_28, X86_S_29, X86_S_2B, X86_S_6E, X86_S_7E, X86_S_6F, X86_S_7F,
     X86_S_D6, X86_S_E7, X86_S_B8, X86_S_BC, X86_S_BD, X86_S_38F0, X86_S_38F1, X86_S_382A, X86_NSSE
 };
-extern const x86_opinfo_t vf_x86_sse[X86_NSSE][4];
+extern const x86_opinfo_t VF_X86_HIDDEN vf_x86_sse[X86_NSSE][4];
 
 /*
  * Decode one instruction. Pure: `bytes` (avail of them) and the code size
