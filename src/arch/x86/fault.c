@@ -93,14 +93,15 @@ static vf_error_t fetch_decode(vf_fault_t *f, const vf_x86_regs_t *r, unsigned m
         return vf_fail(f, VF_ERR_FETCH, "no host read_phys to fetch the instruction");
     if (fetch_page(f, r, lin, buf, 15, &n) != 0)
         return vf_fail(f, VF_ERR_FETCH, "instruction address does not translate (guest page tables)");
-    x86_result_t res = vf_x86_decode_bytes(buf, n, mode, d);
+    unsigned dmode = mode | (!(r->cr0 & CR0_PE) || (r->rflags & X86_VM) ? X86_MODE_REAL : 0u);
+    x86_result_t res = vf_x86_decode_bytes(buf, n, dmode, d);
     if (res.status == X86_DEC_MORE && n < 15 && ((lin + n) & (PAGE - 1)) == 0) {
         uint64_t next = lin + n;
         if (mode != 8)
             next &= 0xffffffffu;
         if (fetch_page(f, r, next, buf + n, 15 - n, &more) != 0)
             return vf_fail(f, VF_ERR_FETCH, "instruction straddles into a page that does not translate");
-        res = vf_x86_decode_bytes(buf, n + more, mode, d);
+        res = vf_x86_decode_bytes(buf, n + more, dmode, d);
     }
     switch (res.status) {
     case X86_DEC_OK:

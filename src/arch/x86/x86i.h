@@ -94,7 +94,7 @@ enum { X86_COUNT_1, X86_COUNT_CL, X86_COUNT_IMM };
 #define X86_SSE_ALIGN 0x01u  /* aligned move: #GP if the address is not aligned to memsize */
 #define X86_SSE_ZERO 0x02u   /* a load zeroes the rest of the xmm register (MOVD/MOVQ/MOVSS/MOVSD) */
 #define X86_SSE_Q 0x04u      /* MOVD/MOVQ: 8 bytes with REX.W/VEX.W, else 4 */
-#define X86_SSE_GPR 0x08u    /* MOVD/MOVQ: the register form is a GPR (not an issue for memory) */
+#define X86_SSE_MEMONLY 0x08u /* non-temporal moves: no register form */
 
 /* RFLAGS bits. */
 #define X86_CF 0x001u
@@ -171,9 +171,13 @@ enum {
 };
 extern const x86_opinfo_t VF_X86_HIDDEN vf_x86_sse[X86_NSSE][4];
 
+/* Flag or-ed into the decoder's mode: real or virtual-8086 mode (no VEX). */
+#define X86_MODE_REAL 0x10u
+
 /*
  * Decode one instruction. Pure: `bytes` (avail of them) and the code size
- * (2, 4 or 8) in, a descriptor out. X86_DEC_MORE when the bytes run out.
+ * (2, 4 or 8, with X86_MODE_REAL for real/virtual-8086 mode) in, a
+ * descriptor out. X86_DEC_MORE when the bytes run out.
  */
 x86_result_t vf_x86_decode_bytes(const uint8_t *bytes, unsigned avail, unsigned mode, x86_dec_t *d);
 
