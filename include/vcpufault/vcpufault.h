@@ -189,6 +189,7 @@ typedef union vf_arch_state {
         uint64_t val[2];       /* register results */
         uint64_t rflags;       /* flags after the instruction */
         uint64_t ram;          /* value read from RAM (string instructions, POP) */
+        uint8_t cls;           /* operation class (load, store, read-modify-write, string) */
         uint8_t done;          /* result computed */
         uint8_t fault;         /* exception found while computing (#DE) */
         uint8_t side;          /* string instructions: bit 0 source, bit 1 destination is the device */

@@ -14,7 +14,7 @@
 /* Decoding cursor. */
 typedef struct cursor {
     const uint8_t *p;
-    unsigned avail; /* bytes available (at most MAX_LEN used) */
+    unsigned lim;   /* bytes usable: what is available, at most MAX_LEN */
     unsigned pos;
     unsigned rex;   /* REX byte, or 0 */
     unsigned pfx66, pfx67, rep, lock;
@@ -30,23 +30,23 @@ static x86_result_t res(x86_status_t s, const char *why)
 static const x86_result_t ok = {X86_DEC_OK, ""};
 
 /* Next byte, or -1 when the bytes run out (or the length limit is passed). */
-static int next(cursor_t *c)
+static inline int next(cursor_t *c)
 {
-    if (c->pos >= c->avail || c->pos >= MAX_LEN)
+    if (c->pos >= c->lim)
         return -1;
     return c->p[c->pos++];
 }
 
 static x86_result_t out_of_bytes(const cursor_t *c)
 {
-    return c->pos >= MAX_LEN ? res(X86_DEC_UNDEFINED, "instruction longer than 15 bytes")
+    return c->lim >= MAX_LEN ? res(X86_DEC_UNDEFINED, "instruction longer than 15 bytes")
                              : res(X86_DEC_MORE, "instruction bytes ran out");
 }
 
 /* Little-endian unsigned of n bytes at the cursor. */
 static int take(cursor_t *c, unsigned n, uint64_t *v)
 {
-    if (c->pos + n > c->avail || c->pos + n > MAX_LEN)
+    if (c->pos + n > c->lim)
         return -1;
     uint64_t x = 0;
     for (unsigned i = n; i > 0; i--)
@@ -64,36 +64,42 @@ static int64_t sext(uint64_t v, unsigned bytes)
     return (int64_t)((v ^ m) - m);
 }
 
+/* Legacy prefix bytes: 1..6 segment ES..GS, 7 operand size, 8 address size, 9 LOCK, 10 REP. */
+static const uint8_t prefix_kind[256] = {
+    [0x26] = 1, [0x2e] = 2, [0x36] = 3, [0x3e] = 4, [0x64] = 5, [0x65] = 6,
+    [0x66] = 7, [0x67] = 8, [0xf0] = 9, [0xf2] = 10, [0xf3] = 10,
+};
+
 /* Legacy prefixes and, in 64-bit mode, REX (which must come last to count). Returns the opcode byte. */
 static int decode_prefixes(cursor_t *c, x86_dec_t *d, unsigned mode)
 {
     for (;;) {
-        int b = next(c);
-        if (b < 0)
+        if (c->pos >= c->lim)
             return -1;
-        switch (b) {
-        case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-            d->seg = (uint8_t)(b >= 0x64 ? (unsigned)b - 0x64u + X86_FS : ((unsigned)b >> 3) & 3u);
-            d->flags |= X86_D_SEGOVR;
-            c->rex = 0;
-            continue;
-        case 0x66: c->pfx66 = 1; c->rex = 0; continue;
-        case 0x67: c->pfx67 = 1; c->rex = 0; continue;
-        case 0xf0: c->lock = 1; c->rex = 0; continue;
-        case 0xf2: case 0xf3: c->rep = (unsigned)b; c->rex = 0; continue;
+        unsigned b = c->p[c->pos++], k = prefix_kind[b];
+        if (k == 0) {
+            if (mode == 8 && (b & 0xf0u) == 0x40u) {
+                c->rex = b;
+                continue;
+            }
+            return (int)b;
+        }
+        c->rex = 0;
+        switch (k) {
+        case 7: c->pfx66 = 1; break;
+        case 8: c->pfx67 = 1; break;
+        case 9: c->lock = 1; break;
+        case 10: c->rep = b; break;
         default:
+            d->seg = (uint8_t)(k - 1);
+            d->flags |= X86_D_SEGOVR;
             break;
         }
-        if (mode == 8 && (b & 0xf0) == 0x40) {
-            c->rex = (unsigned)b;
-            continue;
-        }
-        return b;
     }
 }
 
 /* Operand and address sizes from the mode and prefixes. */
-static void decode_sizes(const cursor_t *c, x86_dec_t *d, unsigned mode, unsigned tflags)
+static inline void decode_sizes(const cursor_t *c, x86_dec_t *d, unsigned mode, unsigned tflags)
 {
     if (mode == 8) {
         d->addrsize = c->pfx67 ? 4 : 8;
@@ -264,7 +270,7 @@ static int is_vex(const cursor_t *c, unsigned mode)
 {
     if (mode == 8)
         return 1;
-    if (c->pos >= c->avail)
+    if (c->pos >= c->lim)
         return -1;
     return (c->p[c->pos] & 0xc0u) == 0xc0u;
 }
@@ -437,26 +443,13 @@ static x86_result_t finish(const cursor_t *c, x86_dec_t *d, unsigned mode, unsig
 
 x86_result_t vf_x86_decode_bytes(const uint8_t *bytes, unsigned avail, unsigned mode, x86_dec_t *d)
 {
-    cursor_t c = {bytes, avail, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    cursor_t c = {bytes, avail < MAX_LEN ? avail : MAX_LEN, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     unsigned real = (mode & X86_MODE_REAL) != 0;
-    mode &= 0xfu;
     unsigned modrm = 0, map;
     x86_opinfo_t e;
 
-    d->seg = X86_DS;
-    d->flags = 0;
-    d->base = X86_NOREG;
-    d->index = X86_NOREG;
-    d->scale = 0;
-    d->disp = 0;
-    d->imm = 0;
-    d->rep = 0;
-    d->vvvv = 0;
-    d->reg = 0;
-    d->dstsize = 0;
-    d->mode = (uint8_t)mode;
-    d->op = X86_OP_NONE;
-    d->len = 0;
+    mode &= 0xfu;
+    *d = (x86_dec_t){.seg = X86_DS, .base = X86_NOREG, .index = X86_NOREG, .mode = (uint8_t)mode};
 
     int first = decode_prefixes(&c, d, mode);
     if (first < 0)
@@ -485,7 +478,7 @@ x86_result_t vf_x86_decode_bytes(const uint8_t *bytes, unsigned avail, unsigned 
             return decode_vex_insn(&c, d, mode, (unsigned)opv & 0xffu, (unsigned)opv >> 8);
         }
     }
-    if (first == 0x62 && (mode == 8 || (c.pos < c.avail && (c.p[c.pos] & 0xc0u) == 0xc0u)))
+    if (first == 0x62 && (mode == 8 || (c.pos < c.lim && (c.p[c.pos] & 0xc0u) == 0xc0u)))
         return res(X86_DEC_UNSUPPORTED, "EVEX (AVX-512) instruction");
 
     int opc = decode_opcode(&c, (unsigned)first, &map, &e);

@@ -7,6 +7,7 @@
 #include "../../core/engine.h"
 
 #define CR0_PE 1ull
+#define CR0_PG (1ull << 31)
 #define EFER_LMA (1ull << 10)
 #define PAGE 4096u
 
@@ -75,9 +76,11 @@ static unsigned read_some(const vf_fault_t *f, uint64_t gpa, uint8_t *buf, unsig
 static int fetch_page(const vf_fault_t *f, const vf_x86_regs_t *r, uint64_t lin, uint8_t *buf,
                       unsigned want, unsigned *got)
 {
-    uint64_t gpa;
+    uint64_t gpa = lin;
     unsigned room = PAGE - (unsigned)(lin & (PAGE - 1));
-    if (vf_x86_translate(f, r, lin, X86_ACC_FETCH, &gpa) != 0)
+    /* Identity hosts and paging off need no walk (vf_x86_translate says the same, slower). */
+    if (!(f->host.flags & VF_HOST_IDENTITY) && (r->cr0 & CR0_PG) &&
+        vf_x86_translate(f, r, lin, X86_ACC_FETCH, &gpa) != 0)
         return -1;
     *got = read_some(f, gpa, buf, want < room ? want : room);
     return 0;
@@ -293,6 +296,7 @@ static vf_error_t x86_decode(vf_fault_t *f)
         return err;
 
     unsigned cls = vf_x86_class(d);
+    s->cls = (uint8_t)cls;
     f->insn.op = d->op;
     f->insn.length = d->len;
     f->insn.size = d->memsize;
@@ -356,10 +360,9 @@ static int x86_access(vf_fault_t *f, uint32_t idx)
 
 static void x86_skip(vf_fault_t *f)
 {
-    vf_x86_regs_t *r = regs_of(f);
+    unsigned mode = f->arch.x86.d.mode;
     uint64_t ip = f->pc + f->insn.length;
-    unsigned mode = code_size(r);
-    r->rip = mode == 8 ? ip : ip & vf_x86_mask(mode);
+    regs_of(f)->rip = mode == 8 ? ip : ip & vf_x86_mask(mode);
 }
 
 /* SSE/AVX load: legacy SSE keeps bits 255:128; VEX zeroes everything above the data. */
@@ -444,7 +447,7 @@ static vf_error_t x86_complete(vf_fault_t *f)
         if (s->wsize[i])
             vf_x86_set(r, s->wreg[i], s->wsize[i], s->val[i]);
     r->rflags = s->rflags;
-    if (vf_x86_class(d) == X86_C_STRING && !string_regs(r, s, &s->rflags))
+    if (s->cls == X86_C_STRING && !string_regs(r, s, &s->rflags))
         return VF_OK; /* REP continues: the same instruction traps again for the next element */
     x86_skip(f);
     return VF_OK;
