@@ -11,6 +11,13 @@
 
 #define MAX_LEN 15u
 
+/* The hot helpers are inlined into the one decode function (each is still its own encoding family). */
+#if defined(__GNUC__)
+#define HOT static inline __attribute__((always_inline))
+#else
+#define HOT static inline
+#endif
+
 /* Decoding cursor. */
 typedef struct cursor {
     const uint8_t *p;
@@ -141,7 +148,7 @@ static int decode_modrm16(cursor_t *c, x86_dec_t *d, unsigned mod, unsigned rm)
 }
 
 /* ModRM memory operand with 32/64-bit addressing: SIB, disp8/disp32, RIP-relative. */
-static int decode_modrm32(cursor_t *c, x86_dec_t *d, unsigned mode, unsigned mod, unsigned rm)
+HOT int decode_modrm32(cursor_t *c, x86_dec_t *d, unsigned mode, unsigned mod, unsigned rm)
 {
     uint64_t v = 0;
     unsigned rexb = (c->rex & 1) << 3;
@@ -175,7 +182,7 @@ static int decode_modrm32(cursor_t *c, x86_dec_t *d, unsigned mode, unsigned mod
 }
 
 /* ModRM byte: register operand and memory operand. */
-static int decode_modrm(cursor_t *c, x86_dec_t *d, unsigned mode, unsigned *modrm)
+HOT int decode_modrm(cursor_t *c, x86_dec_t *d, unsigned mode, unsigned *modrm)
 {
     int m = next(c);
     if (m < 0)
@@ -195,7 +202,7 @@ static int decode_modrm(cursor_t *c, x86_dec_t *d, unsigned mode, unsigned *modr
 }
 
 /* Bytes of an immediate of the given kind. */
-static unsigned imm_bytes(unsigned kind, const x86_dec_t *d, unsigned mode)
+HOT unsigned imm_bytes(unsigned kind, const x86_dec_t *d, unsigned mode)
 {
     unsigned z = d->opsize == 1 ? 1u : d->opsize == 2 ? 2u : 4u;
     switch (kind) {
@@ -212,7 +219,7 @@ static unsigned imm_bytes(unsigned kind, const x86_dec_t *d, unsigned mode)
 }
 
 /* Immediate: sign-extended to 64 bits, except moffs and far pointers (zero-extended). */
-static int decode_imm(cursor_t *c, x86_dec_t *d, unsigned kind, unsigned mode)
+HOT int decode_imm(cursor_t *c, x86_dec_t *d, unsigned kind, unsigned mode)
 {
     unsigned n = imm_bytes(kind, d, mode);
     uint64_t v = 0;
@@ -336,7 +343,7 @@ static x86_result_t decode_vex_insn(cursor_t *c, x86_dec_t *d, unsigned mode, un
 }
 
 /* Pick the table entry: groups by ModRM.reg, mandatory-prefix rows by prefix. */
-static x86_opinfo_t resolve(const cursor_t *c, x86_opinfo_t e, unsigned modrm)
+HOT x86_opinfo_t resolve(const cursor_t *c, x86_opinfo_t e, unsigned modrm)
 {
     if (e.flags & X86_T_GRP) {
         x86_opinfo_t g = vf_x86_groups[e.aux][(modrm >> 3) & 7u];
@@ -352,7 +359,7 @@ static x86_opinfo_t resolve(const cursor_t *c, x86_opinfo_t e, unsigned modrm)
 }
 
 /* Which map an opcode lives in, and its table entry. */
-static int decode_opcode(cursor_t *c, unsigned first, unsigned *map, x86_opinfo_t *e)
+HOT int decode_opcode(cursor_t *c, unsigned first, unsigned *map, x86_opinfo_t *e)
 {
     int b;
     *map = 1;
@@ -382,7 +389,7 @@ static int decode_opcode(cursor_t *c, unsigned first, unsigned *map, x86_opinfo_
 }
 
 /* Operation-specific fix-ups that the tables cannot say. */
-static x86_result_t finish(const cursor_t *c, x86_dec_t *d, unsigned mode, unsigned map,
+HOT x86_result_t finish(const cursor_t *c, x86_dec_t *d, unsigned mode, unsigned map,
                            unsigned opc, unsigned modrm, const x86_opinfo_t *e)
 {
     unsigned mem = (d->flags & X86_D_MEM) != 0;
@@ -507,7 +514,7 @@ x86_result_t vf_x86_decode_bytes(const uint8_t *bytes, unsigned avail, unsigned 
     }
     if (map == 2 && opc == 0x78 && (c.pfx66 || c.rep == 0xf2))
         e.imm = X86_I_16; /* AMD EXTRQ/INSERTQ: two imm8 */
-    if (decode_imm(&c, d, e.imm, mode) != 0)
+    if (e.imm != X86_I_NONE && decode_imm(&c, d, e.imm, mode) != 0)
         return out_of_bytes(&c);
     d->len = (uint8_t)c.pos;
     x86_result_t r = finish(&c, d, mode, map, (unsigned)opc, modrm, &e);
