@@ -473,10 +473,10 @@ static void machine_open(machine_t *mc, const mode_cfg_t *m, int hooks)
     mc->run.dev_hi = m->device + 0x1000;
     uc_hook h;
     if (hooks) {
-        assert_int_equal(uc_hook_add(mc->uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)hook_mem,
+        assert_int_equal(uc_hook_add(mc->uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)(uintptr_t)hook_mem,
                                      &mc->run, 1, 0), UC_ERR_OK);
     }
-    assert_int_equal(uc_hook_add(mc->uc, &h, UC_HOOK_INTR, (void *)hook_intr, &mc->run, 1, 0), UC_ERR_OK);
+    assert_int_equal(uc_hook_add(mc->uc, &h, UC_HOOK_INTR, (void *)(uintptr_t)hook_intr, &mc->run, 1, 0), UC_ERR_OK);
 }
 
 static const int uc_gpr64[16] = {
@@ -613,8 +613,6 @@ static int generate(const mode_cfg_t *m, const form_t *fm, gen_t *g, uint8_t *de
         w = 0;
     if (strncmp(fm->name, "movnti", 6) == 0 || strncmp(fm->name, "movsxd", 6) == 0)
         p66 = 0; /* MOVSXD r16: Unicorn reads 4 bytes, Intel's manual says 2 (left to the host-CPU test) */
-    if (fm->op[0] == 0x0f && fm->op[1] == 0x38 && (fm->op[2] == 0xf0 || fm->op[2] == 0xf1) && m->bytes != 8)
-        ; /* MOVBE fine in every mode */
     unsigned def = m->bytes == 8 ? 4 : m->bytes;
     g->opsize = fm->byte ? 1 : w ? 8 : p66 ? (def == 2 ? 4 : 2) : def;
     if ((fm->special == SP_PUSH || fm->special == SP_POP) && m->bytes == 8)
@@ -894,9 +892,6 @@ static int run_case(machine_t *hooked, machine_t *plain, const mode_cfg_t *m, co
     vf_error_t err = x86_env_run(&env, &f, &r, &x, m->paging == PG_NONE ? VF_HOST_IDENTITY : 0, 8);
     cases_run++;
 
-    if (un.rip == r.rip && ur->intno >= 0) {
-        /* exception in Unicorn */
-    }
     /* Unicorn reports #DE by not moving (the count=1 run ends before the exception is delivered). */
     int de = (fm->special == SP_DIV && un.rip == m->code) || hooked->run.intno >= 0 || plain->run.intno >= 0;
     if (de) {
