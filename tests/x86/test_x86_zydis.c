@@ -71,6 +71,12 @@ static void run_mode(unsigned mode, ZydisMachineMode zm, ZydisStackWidth sw)
         x86_dec_t d;
         x86_result_t r = vf_x86_decode_bytes(b, n, mode | (zm == ZYDIS_MACHINE_MODE_REAL_16 ? X86_MODE_REAL : 0u), &d);
         int have_len = r.status == X86_DEC_OK || (r.status == X86_DEC_UNSUPPORTED && d.len > 0);
+        x86_dec_t g;
+        x86_result_t rg = vf_x86_decode_general(b, n, mode | (zm == ZYDIS_MACHINE_MODE_REAL_16 ? X86_MODE_REAL : 0u), &g);
+        if (rg.status != r.status || (r.status == X86_DEC_OK && memcmp(&g, &d, sizeof(d)) != 0)) {
+            print_error("mode %u: fast and general decode differ\n", mode * 8);
+            bad++;
+        }
         ZydisDecodedInstruction zi;
         ZyanStatus zs = ZydisDecoderDecodeInstruction(&dec, NULL, b, n, &zi);
         int zok = ZYAN_SUCCESS(zs);

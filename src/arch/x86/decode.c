@@ -448,7 +448,53 @@ HOT x86_result_t finish(const cursor_t *c, x86_dec_t *d, unsigned mode, unsigned
     return ok;
 }
 
+/*
+ * The most frequent shape, decoded without the general machinery: no legacy
+ * prefix (a REX is fine), a one-byte opcode whose table entry is a plain
+ * ModRM form without immediate or group (MOV, the ALU ops, TEST, XCHG), and a
+ * memory operand with 32/64-bit addressing. Same tables, same helpers, same
+ * result as the general path (tests/x86/test_x86_zydis.c compares the two).
+ * Returns 0 to take the general path; it then starts again from scratch.
+ */
+static int decode_fast(const uint8_t *bytes, unsigned lim, unsigned mode, x86_dec_t *d)
+{
+    cursor_t c = {bytes, lim, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    unsigned b, modrm;
+    if (mode == 2 || lim < 3)
+        return 0;
+    b = bytes[0];
+    if (mode == 8 && (b & 0xf0u) == 0x40u) {
+        c.rex = b;
+        c.pos = 1;
+        b = bytes[1];
+    }
+    const x86_opinfo_t *e = &vf_x86_map1[b];
+    if ((e->flags & ~(unsigned)(X86_T_BYTE | X86_T_LOCK)) != X86_T_MODRM || e->imm != X86_I_NONE ||
+        e->op == X86_OP_NONE || b == 0x63 || (bytes[c.pos + 1] & 0xc0u) == 0xc0u)
+        return 0;
+    c.pos++;
+    decode_sizes(&c, d, mode, e->flags);
+    if (decode_modrm(&c, d, mode, &modrm) != 0)
+        return 0;
+    d->len = (uint8_t)c.pos;
+    d->op = e->op;
+    d->aux = e->aux;
+    d->memsize = d->opsize;
+    if (c.rex)
+        d->flags |= X86_D_REX | ((c.rex & 8) ? X86_D_REXW : 0);
+    return 1;
+}
+
 x86_result_t vf_x86_decode_bytes(const uint8_t *bytes, unsigned avail, unsigned mode, x86_dec_t *d)
+{
+    unsigned lim = avail < MAX_LEN ? avail : MAX_LEN;
+    *d = (x86_dec_t){.seg = X86_DS, .base = X86_NOREG, .index = X86_NOREG, .mode = (uint8_t)(mode & 0xfu)};
+    if (decode_fast(bytes, lim, mode & 0xfu, d))
+        return ok;
+    return vf_x86_decode_general(bytes, avail, mode, d);
+}
+
+x86_result_t vf_x86_decode_general(const uint8_t *bytes, unsigned avail, unsigned mode, x86_dec_t *d)
 {
     cursor_t c = {bytes, avail < MAX_LEN ? avail : MAX_LEN, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     unsigned real = (mode & X86_MODE_REAL) != 0;

@@ -180,6 +180,8 @@ extern const x86_opinfo_t VF_X86_HIDDEN vf_x86_sse[X86_NSSE][4];
  * descriptor out. X86_DEC_MORE when the bytes run out.
  */
 x86_result_t vf_x86_decode_bytes(const uint8_t *bytes, unsigned avail, unsigned mode, x86_dec_t *d);
+/* The same without the fast path for the commonest shape (the tests compare the two). */
+x86_result_t vf_x86_decode_general(const uint8_t *bytes, unsigned avail, unsigned mode, x86_dec_t *d);
 
 /* ---- flags (flags.c) ---- */
 
