@@ -468,17 +468,24 @@ static int decode_fast(const uint8_t *bytes, unsigned lim, unsigned mode, x86_de
         c.pos = 1;
         b = bytes[1];
     }
-    const x86_opinfo_t *e = &vf_x86_map1[b];
-    if ((e->flags & ~(unsigned)(X86_T_BYTE | X86_T_LOCK)) != X86_T_MODRM || e->imm != X86_I_NONE ||
-        e->op == X86_OP_NONE || b == 0x63 || (bytes[c.pos + 1] & 0xc0u) == 0xc0u)
+    x86_opinfo_t e = vf_x86_map1[b];
+    modrm = bytes[c.pos + 1];
+    /* ModRM forms and their groups only: no mandatory-prefix rows, no 64-bit defaults, memory operands. */
+    if ((e.flags & ~(unsigned)(X86_T_BYTE | X86_T_LOCK | X86_T_GRP)) != X86_T_MODRM || b == 0x63 ||
+        (modrm & 0xc0u) == 0xc0u)
+        return 0;
+    e = resolve(&c, e, modrm);
+    if (e.op == X86_OP_NONE || e.op == X86_OP_SHIFT || (e.flags & (X86_T_INV | X86_T_D64)))
         return 0;
     c.pos++;
-    decode_sizes(&c, d, mode, e->flags);
+    decode_sizes(&c, d, mode, e.flags);
     if (decode_modrm(&c, d, mode, &modrm) != 0)
         return 0;
+    if (e.imm != X86_I_NONE && decode_imm(&c, d, e.imm, mode) != 0)
+        return 0;
     d->len = (uint8_t)c.pos;
-    d->op = e->op;
-    d->aux = e->aux;
+    d->op = e.op;
+    d->aux = e.aux;
     d->memsize = d->opsize;
     if (c.rex)
         d->flags |= X86_D_REX | ((c.rex & 8) ? X86_D_REXW : 0);
