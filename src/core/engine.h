@@ -71,8 +71,8 @@ static inline void vf_le_store(uint8_t *p, uint64_t v, unsigned n)
     case 2: { uint16_t h = (uint16_t)v; vf_memcpy(p, &h, 2); return; }
     case 4: { uint32_t w = (uint32_t)v; vf_memcpy(p, &w, 4); return; }
     case 8: vf_memcpy(p, &v, 8); return;
-    default:
-        for (unsigned i = 0; i < n && i < 8; i++) {
+    default: /* as the portable loop: bytes beyond 8 are zero */
+        for (unsigned i = 0; i < n; i++) {
             p[i] = (uint8_t)v;
             v >>= 8;
         }
