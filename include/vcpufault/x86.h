@@ -77,6 +77,13 @@ typedef struct vf_x86_exit {
 vf_error_t vf_x86_capture(vf_fault_t *f, vf_x86_regs_t *regs, const vf_x86_exit_t *exit,
                           const vf_host_t *host);
 
+/**
+ * A short static name for a decoded x86 instruction's operation
+ * (vf_fault_insn(f)): "MOV load", "ALU read-modify-write", "REP STOS",
+ * "SSE/AVX load"... For statistics and messages; "?" for anything else.
+ */
+const char *vf_x86_insn_name(const vf_insn_t *insn);
+
 #ifdef __cplusplus
 }
 #endif

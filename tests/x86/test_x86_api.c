@@ -163,6 +163,7 @@ static void test_movs_device_to_device(void **state)
     assert_int_equal(r.gpr[VF_X86_RSI], DEV + 0x12);
     assert_int_equal(r.gpr[VF_X86_RDI], DEV + 0x22);
     assert_int_equal(env.ram_writes, 0);
+    assert_string_equal(vf_x86_insn_name(vf_fault_insn(&f)), "MOVS");
 }
 
 /* REP STOSB in 32-bit code with 16-bit addressing: CX and DI count at 16 bits, the rest stays. */
@@ -183,6 +184,7 @@ static void test_rep_stos_addr16(void **state)
     vf_fault_t f;
     assert_int_equal(x86_env_run(&env, &f, &r, &x, VF_HOST_IDENTITY, 8), VF_OK);
     assert_int_equal(env.acc[0].data[0], 0x7e);
+    assert_string_equal(vf_x86_insn_name(vf_fault_insn(&f)), "REP STOS");
     assert_int_equal(r.gpr[VF_X86_RCX], 0x55550000u);
     assert_int_equal(r.gpr[VF_X86_RDI], 0xabcd0000u | ((DEV + 1) & 0xffff));
     assert_int_equal(r.rip, CODE + 3);

@@ -30,6 +30,34 @@ static const uint8_t op_class[X86_OP_COUNT] = {
     [X86_OP_SSE_LD] = X86_C_LOAD, [X86_OP_SSE_ST] = X86_C_STORE, [X86_OP_CACHE] = X86_C_OTHER,
 };
 
+/* Names of the operations, for statistics and messages. */
+static const char *const op_names[X86_OP_COUNT] = {
+    [X86_OP_MOV_LD] = "MOV load", [X86_OP_MOV_ST] = "MOV store", [X86_OP_MOV_STI] = "MOV store",
+    [X86_OP_MOVZX] = "MOVZX", [X86_OP_MOVSX] = "MOVSX", [X86_OP_MOVBE_LD] = "MOVBE",
+    [X86_OP_MOVBE_ST] = "MOVBE", [X86_OP_ALU_LD] = "ALU load", [X86_OP_ALU_ST] = "ALU read-modify-write",
+    [X86_OP_ALU_STI] = "ALU read-modify-write", [X86_OP_TEST] = "TEST", [X86_OP_TESTI] = "TEST",
+    [X86_OP_NOT] = "NOT/NEG", [X86_OP_NEG] = "NOT/NEG", [X86_OP_INC] = "INC/DEC", [X86_OP_DEC] = "INC/DEC",
+    [X86_OP_SHIFT] = "shift/rotate", [X86_OP_SHLD] = "SHLD/SHRD", [X86_OP_SHRD] = "SHLD/SHRD",
+    [X86_OP_MUL] = "MUL/DIV", [X86_OP_IMUL1] = "MUL/DIV", [X86_OP_DIV] = "MUL/DIV", [X86_OP_IDIV] = "MUL/DIV",
+    [X86_OP_IMUL2] = "IMUL", [X86_OP_IMUL3] = "IMUL", [X86_OP_SETCC] = "SETcc", [X86_OP_CMOVCC] = "CMOVcc",
+    [X86_OP_BT] = "BT*", [X86_OP_BSF] = "bit scan", [X86_OP_BSR] = "bit scan", [X86_OP_POPCNT] = "bit scan",
+    [X86_OP_LZCNT] = "bit scan", [X86_OP_TZCNT] = "bit scan", [X86_OP_XCHG] = "XCHG",
+    [X86_OP_XADD] = "XADD", [X86_OP_CMPXCHG] = "CMPXCHG", [X86_OP_CMPXCHG8B] = "CMPXCHG8B/16B",
+    [X86_OP_PUSH_M] = "PUSH/POP", [X86_OP_POP_M] = "PUSH/POP", [X86_OP_MOVS] = "MOVS", [X86_OP_STOS] = "STOS",
+    [X86_OP_LODS] = "LODS", [X86_OP_CMPS] = "CMPS", [X86_OP_SCAS] = "SCAS", [X86_OP_SSE_LD] = "SSE/AVX load",
+    [X86_OP_SSE_ST] = "SSE/AVX store", [X86_OP_CACHE] = "cache flush",
+};
+static const char *const rep_names[5] = {"REP MOVS", "REP STOS", "REP LODS", "REP CMPS", "REP SCAS"};
+
+const char *vf_x86_insn_name(const vf_insn_t *insn)
+{
+    if (insn == NULL || insn->op >= X86_OP_COUNT || op_names[insn->op] == NULL)
+        return "?";
+    if (insn->op >= X86_OP_MOVS && insn->op <= X86_OP_SCAS && insn->rt2 != 0)
+        return rep_names[insn->op - X86_OP_MOVS];
+    return op_names[insn->op];
+}
+
 unsigned vf_x86_class(const x86_dec_t *d)
 {
     if (d->op >= X86_OP_COUNT)

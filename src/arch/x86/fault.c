@@ -302,6 +302,7 @@ static vf_error_t x86_decode(vf_fault_t *f)
     f->insn.size = d->memsize;
     f->insn.dst_bytes = d->opsize;
     f->insn.rt = d->reg;
+    f->insn.rt2 = d->rep; /* REP/REPE (0xf3) or REPNE (0xf2) of a string instruction */
     f->insn.rn = d->base;
     f->insn.rm = d->index;
     f->insn.aux = d->aux;
