@@ -80,10 +80,10 @@ static int start_access(vf_fault_t *f, uint32_t idx)
     if (rc != VF_OK)
         return rc;
     if (f->acc.size == 0 || f->acc.size > VF_ACCESS_MAX)
-        return vf_fail(f, VF_ERR_UNSUPPORTED, "access size out of range");
+        return (int)vf_fail(f, VF_ERR_UNSUPPORTED, "access size out of range");
     if (f->acc.dir == VF_DIR_READ) {
         if ((unsigned)f->rtotal + f->acc.size > VF_READ_MAX)
-            return vf_fail(f, VF_ERR_UNSUPPORTED, "instruction reads more than 64 bytes");
+            return (int)vf_fail(f, VF_ERR_UNSUPPORTED, "instruction reads more than 64 bytes");
         vf_memset(vf_rbytes(f) + f->rtotal, 0, f->acc.size);
     }
     f->acc.index = (uint8_t)idx;

@@ -45,7 +45,11 @@ static a64_syndrome_result_t classify(uint64_t esr)
     return r;
 }
 
-/* Sizes, signedness and register width the syndrome can legally combine. */
+/*
+ * The (SAS, SSE, SF, WnR) combinations real instructions produce: LDRB/LDRH/LDR
+ * into W (SF = 0), LDR/STR of X (SAS = 3, SF = 1), LDRSB/LDRSH into W or X,
+ * LDRSW (SAS = 2, SF = 1), STRB/STRH/STR of W. Anything else is no instruction.
+ */
 static const char *check_isv_fields(uint32_t sas, uint32_t sse, uint32_t sf, uint32_t wnr)
 {
     if (sse && wnr)
@@ -54,8 +58,10 @@ static const char *check_isv_fields(uint32_t sas, uint32_t sse, uint32_t sf, uin
         return "sign extension of a doubleword (SSE with SAS = 3)";
     if (sse && sas == 2 && !sf)
         return "word sign-extended into a W register (SSE, SAS = 2, SF = 0)";
-    if (sas == 3 && !sf)
+    if (!sse && sas == 3 && !sf)
         return "doubleword access to a W register (SAS = 3, SF = 0)";
+    if (!sse && sas != 3 && sf)
+        return "X register with a narrower access but no sign extension (SF = 1, SAS < 3, SSE = 0)";
     return NULL;
 }
 
