@@ -226,6 +226,7 @@ static const char *parse_mem(replay_record_t *r, json_t *mem)
 const char *replay_record_parse(replay_record_t *r)
 {
     json_t *arch = json_object_get(r->root, "arch");
+    r->id = json_object_get(r->root, "id");
     if (!json_is_string(arch))
         return "arch missing";
     r->arch = replay_find_arch(json_string_value(arch));

@@ -141,7 +141,6 @@ void replay_line(const char *line, size_t len, FILE *out)
         json_decref(r.root);
         return;
     }
-    r.id = json_object_get(r.root, "id");
     const char *why = replay_record_parse(&r);
     if (why != NULL && *why == '\0')
         emit_error(r.id, VF_ERR_UNSUPPORTED, "architecture not implemented yet", out);

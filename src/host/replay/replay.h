@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <vcpufault/vcpufault.h>
 
@@ -45,7 +46,6 @@ int replay_arch_planned(const char *name);
 #define REPLAY_VALUE_BYTES 32 /* widest field: a 256-bit YMM register */
 #define REPLAY_MAX_STEPS 1024 /* accesses one record may make before we call it a runaway */
 
-#include <jansson.h>
 
 /** A guest-physical memory range a record gives ("mem"). */
 typedef struct mem_range {
