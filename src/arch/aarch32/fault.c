@@ -131,7 +131,7 @@ static vf_error_t check_state(vf_fault_t *f, const vf_aarch32_regs_t *r, int thu
 {
     uint32_t it = it_of(r->cpsr);
     uint32_t cond = thumb ? ((it & 0xfu) != 0 ? it >> 4 : 0xeu) : f->arch.a32.word >> 28;
-    if (!vf_a32_condition_passed(cond, r->cpsr)) {
+    if (cond != 0xeu && !vf_a32_condition_passed(cond, r->cpsr)) {
         *why = "condition fails: the instruction makes no access and could not have trapped";
         return VF_ERR_MISMATCH;
     }
@@ -266,43 +266,51 @@ static void a32_skip(vf_fault_t *f)
         r->cpsr = cpsr_it_advance(r->cpsr);
 }
 
+/* Loaded value of access idx: byte order, then sign or zero extension to 32 bits. */
+static uint32_t loaded(vf_fault_t *f, uint32_t idx)
+{
+    const vf_insn_t *in = &f->insn;
+    uint32_t v = (uint32_t)vf_le_load(vf_rbytes(f) + in->size * idx, in->size);
+    if (in->flags & VF_INSN_BIGENDIAN)
+        v = (uint32_t)vf_bswap(v, in->size);
+    if (in->flags & VF_INSN_SIGNED)
+        v = (uint32_t)vf_sext(v, in->size * 8u);
+    return v;
+}
+
 static vf_error_t a32_complete(vf_fault_t *f)
 {
     const vf_insn_t *in = &f->insn;
     vf_aarch32_regs_t *r = regs_of(f);
-    uint32_t regs[16], cpsr = r->cpsr, pc = (uint32_t)f->pc + in->length;
-    vf_memcpy(regs, r->r, sizeof(regs));
+    uint32_t cpsr = r->cpsr, pc = (uint32_t)f->pc + in->length;
+    int load = !(in->flags & VF_INSN_WRITE);
 
+    /* A load into PC (always the last access) is checked before anything is written. */
+    if (load && loads_pc(in)) {
+        /* LoadWritePC = BXWritePC: bit 0 selects Thumb; 0b10 in the low bits is UNPREDICTABLE. */
+        uint32_t v = loaded(f, in->count - 1u);
+        if (v & 1u) {
+            cpsr |= A32_CPSR_T;
+            pc = v & ~1u;
+        } else if ((v & 2u) == 0) {
+            cpsr &= ~A32_CPSR_T;
+            pc = v;
+        } else {
+            return vf_fail(f, VF_ERR_UNDEFINED, "loaded PC value is neither Thumb nor word-aligned ARM");
+        }
+    }
     if (in->flags & VF_INSN_WRITEBACK)
-        regs[in->rn] = f->arch.a32.wb;
-    if (!(in->flags & VF_INSN_WRITE)) {
+        r->r[in->rn] = f->arch.a32.wb;
+    if (load) {
         for (uint32_t idx = 0; idx < in->count; idx++) {
-            uint32_t v = (uint32_t)vf_le_load(vf_rbytes(f) + in->size * idx, in->size);
-            if (in->flags & VF_INSN_BIGENDIAN)
-                v = (uint32_t)vf_bswap(v, in->size);
-            if (in->flags & VF_INSN_SIGNED)
-                v = (uint32_t)vf_sext(v, in->size * 8u);
             uint32_t t = access_reg(in, idx);
-            if (t != A32_PC) {
-                regs[t] = v;
-                continue;
-            }
-            /* LoadWritePC = BXWritePC: bit 0 selects Thumb; 0b10 in the low bits is UNPREDICTABLE. */
-            if (v & 1u) {
-                cpsr |= A32_CPSR_T;
-                pc = v & ~1u;
-            } else if ((v & 2u) == 0) {
-                cpsr &= ~A32_CPSR_T;
-                pc = v;
-            } else {
-                return vf_fail(f, VF_ERR_UNDEFINED, "loaded PC value is neither Thumb nor word-aligned ARM");
-            }
+            if (t != A32_PC)
+                r->r[t] = loaded(f, idx);
         }
     }
     if (r->cpsr & A32_CPSR_T)
         cpsr = cpsr_it_advance(cpsr);
-    regs[15] = pc;
-    vf_memcpy(r->r, regs, sizeof(regs));
+    r->r[15] = pc;
     r->cpsr = cpsr;
     return VF_OK;
 }
