@@ -181,11 +181,15 @@ static void gen_a32_word_byte(tcase_t *c, int reg_form)
             continue;
         if (unpriv && l && t == 15)
             continue;
-        if (reg_form && (m == n || n == 15 || m == 15))
+        if (reg_form && (m == n || m == 15))
             continue; /* Rn = Rm: the test cannot place the address */
         unsigned size = b ? 1 : 4;
         unsigned imm12 = below(4096) & ~(size - 1), type = below(4), imm5 = below(32);
         uint32_t a = pick_addr(size, size);
+        if (reg_form && n == 15) { /* [pc, +/-rm]: PC reads PC + 8 */
+            type = imm5 = 0;
+            c->r[m] = u ? a - (c->r[15] + 8) : (c->r[15] + 8) - a;
+        }
         uint32_t off = reg_form ? arm_shift(c->r[m], type, imm5, c->cpsr >> 29 & 1) : imm12;
         if (n != 15)
             c->r[n] = p ? (u ? a - off : a + off) : a;
@@ -225,12 +229,12 @@ static void gen_a32_extra(tcase_t *c)
             if (t == 15 || (wback && (n == 15 || n == t)))
                 continue;
         }
-        if (!i && (m == n || n == 15))
+        if (!i && m == n)
             continue;
-        if (n == 15 && (!i || op2 == 3))
-            continue; /* keep PC-relative to the immediate loads */
         unsigned imm8 = below(256) & ~(size - 1);
         uint32_t a = pick_addr(dual ? 4 : size, dual ? 8 : size);
+        if (!i && n == 15) /* [pc, +/-rm]: PC reads PC + 8 */
+            c->r[m] = u ? a - (c->r[15] + 8) : (c->r[15] + 8) - a;
         uint32_t off = i ? imm8 : c->r[m];
         if (n != 15)
             c->r[n] = p ? (u ? a - off : a + off) : a;
