@@ -511,7 +511,10 @@ static uc_engine *make_uc(int thumb)
     assert_int_equal(uc_open(UC_ARCH_ARM, thumb ? UC_MODE_THUMB : UC_MODE_ARM, &uc), UC_ERR_OK);
     uc_ctl_set_cpu_model(uc, UC_CPU_ARM_CORTEX_A15);
     assert_int_equal(uc_mem_map(uc, RAM_BASE, RAM_SIZE, UC_PROT_ALL), UC_ERR_OK);
-    assert_int_equal(uc_hook_add(uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)hook_mem, NULL,
+    void *cb;
+    uc_cb_hookmem_t fn = hook_mem;
+    memcpy(&cb, &fn, sizeof(cb)); /* uc_hook_add takes the callback as void * */
+    assert_int_equal(uc_hook_add(uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, cb, NULL,
                                  RAM_BASE, RAM_BASE + RAM_SIZE - 1), UC_ERR_OK);
     return uc;
 }
