@@ -34,6 +34,8 @@ static vf_error_t extra_load_store(uint32_t w, vf_insn_t *in, const char **why)
         in->aux = (uint8_t)((u ? 0u : A32_AUX_SUB) | A32_AUX_SHIFT(A32_SHIFT_LSL, 0));
         if (m == A32_PC)
             return undef(why, "register offset Rm = PC");
+        if (FIELD(w, 8, 4) != 0)
+            return undef(why, "register offset with should-be-zero bits 11:8 set");
         if (k->dual && (m == t || m == t + 1u) && !k->write)
             return undef(why, "LDRD register offset Rm is Rt or Rt2");
     }
