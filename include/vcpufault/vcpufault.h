@@ -162,6 +162,13 @@ typedef union vf_arch_state {
     struct {
         uint8_t el;       /* exception level the guest was at */
     } a64;
+    struct {
+        uint64_t ipa;     /* guest-physical address of the first access */
+        uint32_t va;      /* guest virtual address of the first access */
+        uint32_t wb;      /* base register value after writeback */
+        uint32_t word;    /* the instruction: A32 word, T16 halfword, or T32 hw1 << 16 | hw2 */
+        uint8_t thumb;    /* the guest was in Thumb state */
+    } a32;
 } vf_arch_state_t;
 
 /** Architecture operations behind a fault; internal, one constant table per architecture. */
