@@ -28,7 +28,7 @@
 #define CODE 0x400f0000ull /* code page; the literal loads reach back into the device window */
 #define DEV 0x40000000ull  /* device window, 64 KiB, RAM in Unicorn with hooks */
 #define DEV_SIZE 0x10000ull
-#define ITERS 1500
+#define ITERS 4000
 #define MAXACC 80
 
 /* ---- random numbers (xorshift64*) ---- */
@@ -94,8 +94,8 @@ static oracle_t *oracle_open(void)
     uc_ctl_set_cpu_model(o.uc, UC_CPU_ARM64_MAX); /* LDAPR/LDAPUR need FEAT_LRCPC(2) */
     assert_int_equal(uc_mem_map(o.uc, CODE, 0x2000, UC_PROT_ALL), UC_ERR_OK); /* + look-ahead page */
     assert_int_equal(uc_mem_map(o.uc, DEV, DEV_SIZE, UC_PROT_ALL), UC_ERR_OK);
-    uc_hook_add(o.uc, &h1, UC_HOOK_MEM_READ, (void (*)(void))hook_mem, &o, DEV, DEV + DEV_SIZE - 1);
-    uc_hook_add(o.uc, &h2, UC_HOOK_MEM_WRITE, (void (*)(void))hook_mem, &o, DEV, DEV + DEV_SIZE - 1);
+    uc_hook_add(o.uc, &h1, UC_HOOK_MEM_READ, (void *)(uintptr_t)hook_mem, &o, DEV, DEV + DEV_SIZE - 1);
+    uc_hook_add(o.uc, &h2, UC_HOOK_MEM_WRITE, (void *)(uintptr_t)hook_mem, &o, DEV, DEV + DEV_SIZE - 1);
     return &o;
 }
 

@@ -83,8 +83,8 @@ static vf_error_t configure(const vf_aarch64_regs_t *r, uint64_t va, walk_cfg_t 
     if (tsz < (c->gbits == 16 || ds ? 12u : 16u) || tsz > 48u)
         return fail(why, "T0SZ/T1SZ out of range");
     c->vabits = 64u - tsz;
-    uint64_t top = va >> (c->vabits - 1u); /* bits above the VA range and bit vabits-1 */
-    uint64_t want = upper ? ((uint64_t)1 << (tsz + 1u)) - 1u : 0;
+    uint64_t top = va >> c->vabits; /* bits above the VA range: all 0 (TTBR0) or all 1 (TTBR1) */
+    uint64_t want = upper ? ((uint64_t)1 << tsz) - 1u : 0;
     if (top != want)
         return fail(why, "PC outside the TTBR0/TTBR1 address range");
     if (epd)
