@@ -1,0 +1,68 @@
+/*
+ * AArch64 data aborts with ISV = 0: fetch the instruction (MMU off, through
+ * the host callback), decode, cross-check, one or two accesses, complete.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <vcpufault/aarch64.h>
+
+#include "harness.h"
+
+#define DEVICE 0x9000000ull
+#define PC 0x40001000ull
+
+static vf_aarch64_regs_t regs;
+static vf_fault_t fault;
+static uint32_t insn_word;
+
+static int read_insn(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+    (void)ctx;
+    if (gpa != PC || len != 4)
+        return -1;
+    memcpy(buf, &insn_word, 4);
+    return 0;
+}
+
+static const vf_host_t host = {read_insn, NULL, NULL, 0};
+
+static uint64_t run(uint64_t iters, uint32_t word, int two)
+{
+    vf_aarch64_exit_t e = {0x92000007ull, DEVICE, (DEVICE >> 12) << 4, 0, 0};
+    uint64_t sum = 0;
+    insn_word = word;
+    for (uint64_t i = 0; i < iters; i++) {
+        uint64_t a = DEVICE + (i & 0xff0);
+        regs.pc = PC;
+        regs.x[1] = a;
+        e.far = a;
+        vf_aarch64_capture(&fault, &regs, &e, &host);
+        vf_fault_set_read_value(&fault, i & 0xffffffff);
+        vf_fault_advance(&fault);
+        if (two) {
+            vf_fault_set_read_value(&fault, i & 0xffff);
+            vf_fault_advance(&fault);
+        }
+        sum += regs.x[3] + regs.x[4];
+    }
+    return sum;
+}
+
+/* ldr w3, [x1], #4 (post-index) */
+static uint64_t ldr_post(uint64_t iters) { return run(iters, 0xb8404423u, 0); }
+/* ldp x3, x4, [x1] */
+static uint64_t ldp_x(uint64_t iters) { return run(iters, 0xa9401023u, 1); }
+
+static const bench_case_t cases[] = {
+    {"a64_isv0_ldr_post", ldr_post, NULL},
+    {"a64_isv0_ldp_x", ldp_x, NULL},
+};
+
+int main(int argc, char **argv)
+{
+    vf_fault_init(&fault);
+    regs.pstate = 0x3c5;
+    if (argc == 1)
+        printf("capture+decode+complete of one ISV=0 fault (instruction fetched through the host)\n");
+    return bench_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+}
