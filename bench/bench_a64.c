@@ -53,9 +53,25 @@ static uint64_t ldr_post(uint64_t iters) { return run(iters, 0xb8404423u, 0); }
 /* ldp x3, x4, [x1] */
 static uint64_t ldp_x(uint64_t iters) { return run(iters, 0xa9401023u, 1); }
 
+/* The pure decoder alone, for the same two words. */
+static uint64_t decode_only(uint64_t iters, uint32_t word)
+{
+    vf_insn_t in;
+    vf_a64_ldst_t x;
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < iters; i++) {
+        sum += (uint64_t)vf_aarch64_decode(word ^ (uint32_t)(i & 0x1f), &in, &x, NULL) + in.size;
+    }
+    return sum;
+}
+static uint64_t decode_ldr_post(uint64_t iters) { return decode_only(iters, 0xb8404423u); }
+static uint64_t decode_ldp_x(uint64_t iters) { return decode_only(iters, 0xa9401023u); }
+
 static const bench_case_t cases[] = {
     {"a64_isv0_ldr_post", ldr_post, NULL},
     {"a64_isv0_ldp_x", ldp_x, NULL},
+    {"a64_decode_ldr_post", decode_ldr_post, NULL},
+    {"a64_decode_ldp_x", decode_ldp_x, NULL},
 };
 
 int main(int argc, char **argv)

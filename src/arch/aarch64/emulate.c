@@ -12,6 +12,11 @@
 
 #define PAGE_MASK 0xfffull
 
+/* f->arch.a64.mode..esize mirror vf_a64_ldst_t field for field. */
+_Static_assert(sizeof(vf_a64_ldst_t) == 8 && offsetof(vf_a64_ldst_t, esize) == 7, "vf_a64_ldst_t layout");
+_Static_assert(offsetof(vf_arch_state_t, a64.esize) - offsetof(vf_arch_state_t, a64.mode) == 7,
+               "arch.a64 mirrors vf_a64_ldst_t");
+
 static vf_aarch64_regs_t *regs_of(vf_fault_t *f)
 {
     return (vf_aarch64_regs_t *)f->regs;
@@ -101,14 +106,7 @@ vf_error_t vf_a64_ldst_decode(vf_fault_t *f)
         return vf_fail(f, VF_ERR_MISMATCH, "the decoded address disagrees with FAR");
 
     f->arch.a64.el = (uint8_t)el;
-    f->arch.a64.mode = x.mode;
-    f->arch.a64.extend = x.extend;
-    f->arch.a64.shift = x.shift;
-    f->arch.a64.selem = x.selem;
-    f->arch.a64.nregs = x.nregs;
-    f->arch.a64.lane = x.lane;
-    f->arch.a64.vbytes = x.vbytes;
-    f->arch.a64.esize = x.esize;
+    vf_memcpy(&f->arch.a64.mode, &x, sizeof(x)); /* same eight fields in the same order */
     f->arch.a64.va = va;
     f->arch.a64.base = base + off;
     return VF_OK;
@@ -146,20 +144,11 @@ static void struct_map(const vf_fault_t *f, unsigned mo, unsigned *reg, unsigned
     }
 }
 
-int vf_a64_ldst_access(vf_fault_t *f, uint32_t idx)
+/* Write data of access idx (memory order, little-endian bytes) into f->wbuf. */
+static void fill_write(vf_fault_t *f, uint32_t idx, unsigned off, unsigned n)
 {
     const vf_insn_t *in = &f->insn;
     vf_aarch64_regs_t *r = regs_of(f);
-    if (idx >= in->count)
-        return VF_END;
-    unsigned off = idx * in->size, n = in->size;
-    uint64_t va = f->arch.a64.va + off;
-    f->acc.addr = (f->ipa & ~PAGE_MASK) | (va & PAGE_MASK);
-    f->acc.size = in->size;
-    f->acc.is_signed = (in->flags & VF_INSN_SIGNED) != 0;
-    f->acc.dir = (in->flags & VF_INSN_WRITE) ? VF_DIR_WRITE : VF_DIR_READ;
-    if (f->acc.dir != VF_DIR_WRITE)
-        return VF_OK;
     uint8_t *w = vf_wbytes(f);
     int be = (in->flags & VF_INSN_BIGENDIAN) != 0;
     unsigned rt = idx == 0 ? in->rt : in->rt2;
@@ -176,6 +165,21 @@ int vf_a64_ldst_access(vf_fault_t *f, uint32_t idx)
         uint64_t v = rt == A64_XZR ? 0 : r->x[rt];
         vf_le_store(w, be ? vf_bswap(v, n) : v, n);
     }
+}
+
+int vf_a64_ldst_access(vf_fault_t *f, uint32_t idx)
+{
+    const vf_insn_t *in = &f->insn;
+    if (idx >= in->count)
+        return VF_END;
+    unsigned off = idx * in->size;
+    uint64_t va = f->arch.a64.va + off;
+    f->acc.addr = (f->ipa & ~PAGE_MASK) | (va & PAGE_MASK);
+    f->acc.size = in->size;
+    f->acc.is_signed = (in->flags & VF_INSN_SIGNED) != 0;
+    f->acc.dir = (in->flags & VF_INSN_WRITE) ? VF_DIR_WRITE : VF_DIR_READ;
+    if (f->acc.dir == VF_DIR_WRITE)
+        fill_write(f, idx, off, in->size);
     return VF_OK;
 }
 

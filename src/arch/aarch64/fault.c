@@ -116,7 +116,6 @@ vf_error_t vf_aarch64_capture(vf_fault_t *f, vf_aarch64_regs_t *regs,
     f->gva = exit->far;
     f->ipa = (exit->flags & VF_AARCH64_EXIT_IPA) ? exit->ipa : vf_aarch64_ipa(exit->hpfar, exit->far);
     f->exit_info[0] = exit->esr;
-    vf_memset(&f->arch, 0, sizeof(f->arch));
     /* FnV = 0: FAR is valid; a host reporting only the IPA may leave it 0. */
     f->arch.a64.far_valid = !A64_ESR_FNV(exit->esr) && (!(exit->flags & VF_AARCH64_EXIT_IPA) || exit->far != 0);
     if (regs->pstate & PSTATE_NRW)
