@@ -637,8 +637,15 @@ static void test_isv1_agreement(void **state)
     for (int i = 0; i < 3 * ITERS; i++) {
         gcase_t c;
         memset(&c, 0, sizeof(c));
-        unsigned kind = rn_(4), size, opc, ar = 0;
-        if (kind < 3) {
+        unsigned kind = rn_(5), size, opc, ar = 0;
+        if (kind == 4) { /* LDR/LDRSW (literal) into a general-purpose register */
+            do
+                gen_literal(&c);
+            while ((c.insn >> 26) & 1);
+            unsigned lopc = c.insn >> 30; /* 0: W (word), 1: X, 2: LDRSW */
+            size = lopc == 1 ? 3 : 2;
+            opc = lopc == 2 ? 2 : 1;
+        } else if (kind < 3) {
             int form = kind == 0 ? F_UIMM : kind == 1 ? F_UNSCALED : F_REGOFF;
             if (rn_(2))
                 form = F_UNPRIV;
