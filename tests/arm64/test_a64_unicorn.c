@@ -103,6 +103,16 @@ static oracle_t *oracle_open(void)
     return o;
 }
 
+/* The SP the guest uses: SP_EL1 at EL1h, else SP_EL0 (EL1t, EL0). */
+static uint64_t *active_sp(vf_aarch64_regs_t *r)
+{
+    return (r->pstate & 0xd) == 0x5 ? &r->sp_el1 : &r->sp_el0;
+}
+static const uint64_t *active_sp_c(const vf_aarch64_regs_t *r)
+{
+    return (r->pstate & 0xd) == 0x5 ? &r->sp_el1 : &r->sp_el0;
+}
+
 static int x_reg(int i) { return i == 29 ? UC_ARM64_REG_X29 : i == 30 ? UC_ARM64_REG_X30 : UC_ARM64_REG_X0 + i; }
 
 /* Run the case in Unicorn; the final registers go to out. */
@@ -114,7 +124,8 @@ static void oracle_run(oracle_t *o, const gcase_t *c, vf_aarch64_regs_t *out)
     uc_ctl_remove_cache(uc, pc, pc + 4);
     for (int i = 0; i < 31; i++)
         uc_reg_write(uc, x_reg(i), &c->regs.x[i]);
-    uc_reg_write(uc, UC_ARM64_REG_SP, &c->regs.sp_el1);
+    uc_reg_write(uc, UC_ARM64_REG_PSTATE, &c->regs.pstate);
+    uc_reg_write(uc, UC_ARM64_REG_SP, active_sp_c(&c->regs));
     for (int i = 0; i < 32; i++) {
         uint64_t q[2] = {c->regs.v[i].lo, c->regs.v[i].hi};
         uc_reg_write(uc, UC_ARM64_REG_V0 + i, q);
@@ -136,7 +147,7 @@ static void oracle_run(oracle_t *o, const gcase_t *c, vf_aarch64_regs_t *out)
     *out = c->regs;
     for (int i = 0; i < 31; i++)
         uc_reg_read(uc, x_reg(i), &out->x[i]);
-    uc_reg_read(uc, UC_ARM64_REG_SP, &out->sp_el1);
+    uc_reg_read(uc, UC_ARM64_REG_SP, active_sp(out));
     uc_reg_read(uc, UC_ARM64_REG_PC, &out->pc);
     for (int i = 0; i < 32; i++) {
         uint64_t q[2];
@@ -183,8 +194,10 @@ static void check_regs(const gcase_t *c, const vf_aarch64_regs_t *got, const vf_
         if (got->x[i] != want->x[i])
             fail_msg("%08x: x%d = %llx, unicorn %llx", c->insn, i, (unsigned long long)got->x[i],
                      (unsigned long long)want->x[i]);
-    if (got->sp_el1 != want->sp_el1 || got->sp_el0 != c->regs.sp_el0)
-        fail_msg("%08x: sp = %llx, unicorn %llx", c->insn, (unsigned long long)got->sp_el1,
+    if (got->sp_el1 != want->sp_el1 || got->sp_el0 != want->sp_el0)
+        fail_msg("%08x (pstate %llx): sp_el0/sp_el1 = %llx/%llx, unicorn %llx/%llx", c->insn,
+                 (unsigned long long)c->regs.pstate, (unsigned long long)got->sp_el0,
+                 (unsigned long long)got->sp_el1, (unsigned long long)want->sp_el0,
                  (unsigned long long)want->sp_el1);
     if (got->pc != want->pc)
         fail_msg("%08x: pc = %llx, unicorn %llx", c->insn, (unsigned long long)got->pc, (unsigned long long)want->pc);
@@ -292,10 +305,12 @@ static void random_regs(gcase_t *c)
         c->regs.v[i].lo = rnd();
         c->regs.v[i].hi = rnd();
     }
+    static const uint64_t pstates[3] = {0x3c5, 0x3c4, 0x3c0}; /* EL1h, EL1t, EL0 */
     c->regs.sp_el0 = rnd();
+    c->regs.sp_el1 = rnd();
     c->regs.pc = CODE + 4 * rn_(0x400);
-    c->regs.pstate = 0x3c5; /* EL1h, as Unicorn starts */
-    c->regs.sctlr_el1 = be_mode ? 1ull << 25 : 0; /* EE: EL1 data big-endian */
+    c->regs.pstate = pstates[rn_(3)];
+    c->regs.sctlr_el1 = be_mode ? 3ull << 24 : 0; /* EE, E0E: data big-endian at EL1 and EL0 */
 }
 
 /* A target address for `span` bytes inside one 1 KiB block of the window, `align`-aligned. */
@@ -312,7 +327,7 @@ static uint64_t set_base(gcase_t *c, unsigned n, uint64_t addr, uint64_t off)
     uint64_t base = addr - off;
     if (n == 31) {
         base &= ~15ull;
-        c->regs.sp_el1 = base;
+        *active_sp(&c->regs) = base;
     } else {
         c->regs.x[n] = base;
     }
