@@ -122,10 +122,11 @@ vf_error_t vf_aarch64_translate(const vf_host_t *host, const vf_aarch64_regs_t *
  *   fault, or cache maintenance (CM = 1: vf_fault_skip() then moves the PC on);
  * - VF_ERR_INJECT: alignment fault, or an exclusive/atomic the device cannot do;
  * - VF_ERR_UNDEFINED: a syndrome no instruction can produce (reserved SAS/SSE/SF);
- * - VF_ERR_UNSUPPORTED: FEAT_LS64 64-byte accesses, VNCR faults, and ISV = 0
- *   instructions not emulated (vf_aarch64_decode());
- * - VF_ERR_FETCH: ISV = 0 and the instruction could not be read (no host,
- *   translation failed);
+ * - VF_ERR_UNSUPPORTED: FEAT_LS64 64-byte accesses, VNCR faults, ISV = 0
+ *   with no host (syndrome-only emulation), and ISV = 0 instructions not
+ *   emulated (vf_aarch64_decode());
+ * - VF_ERR_FETCH: ISV = 0 and the instruction could not be read (not in guest
+ *   memory, translation failed);
  * - VF_ERR_MISMATCH: ISV = 0 and the decoded access disagrees with FAR/IPA or WnR;
  * - VF_ERR_INVALID: the registers say AArch32, or IL = 0 for an A64 instruction.
  */

@@ -73,6 +73,8 @@ vf_error_t vf_a64_ldst_decode(vf_fault_t *f)
 
     if (el > 1)
         return vf_fail(f, VF_ERR_UNSUPPORTED, "guest at EL2 or EL3: not emulated without a syndrome");
+    if (f->host.read_phys == NULL) /* the VMM chose syndrome-only emulation */
+        return vf_fail(f, VF_ERR_UNSUPPORTED, "no instruction syndrome (ISV = 0) and no guest memory to decode from");
     vf_error_t err = vf_a64_fetch(&f->host, r, f->pc, &word, &why);
     if (err != VF_OK)
         return vf_fail(f, err, why);
@@ -105,6 +107,7 @@ vf_error_t vf_a64_ldst_decode(vf_fault_t *f)
     if (f->arch.a64.far_valid && (f->gva - va) >= span)
         return vf_fail(f, VF_ERR_MISMATCH, "the decoded address disagrees with FAR");
 
+    in->fixed = 1; /* exactly `count` accesses */
     f->arch.a64.el = (uint8_t)el;
     vf_memcpy(&f->arch.a64.mode, &x, sizeof(x)); /* same eight fields in the same order */
     f->arch.a64.va = va;
