@@ -606,6 +606,8 @@ static isv_info_t isv_of_sizeop(unsigned size, unsigned opc, unsigned rt, unsign
 static void compare_paths(const gcase_t *c, isv_info_t s)
 {
     vf_aarch64_regs_t r1 = c->regs, r2 = c->regs;
+    /* Either endianness: both paths must follow SCTLR_EL1.EE/E0E the same way. */
+    r1.sctlr_el1 = r2.sctlr_el1 = (rnd() & 1) ? 3ull << 24 : 0;
     vf_fault_t f1, f2;
     vf_host_t host = {read_code, NULL, (void *)c, VF_HOST_IDENTITY};
     uint64_t esr0 = esr_isv0((int)s.wnr);

@@ -63,6 +63,18 @@ static void test_isv1_command_line(void **s)
     has(o, "set x7 to the 4-byte value read, sign-extended");
 }
 
+/* HSR 0x93830007 of an AArch32 guest: ISV, SAS = 2, SRT = 3 (4 bits), read, translation fault L3. */
+static void test_aarch32_hsr(void **s)
+{
+    (void)s;
+    char *o = run("--arch aarch32 --hsr 0x93830007 --hdfar 0x9000000");
+    has(o, "HSR = 0x93830007");
+    has(o, "SRT    [19:16]  = 0x3    transfer register r3");
+    has(o, "access size: word (4 bytes)");
+    has(o, "WnR    [6]      = 0x0    read");
+    has(o, "HDFAR     = 0x9000000");
+}
+
 static void test_records(void **s)
 {
     (void)s;
@@ -95,6 +107,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_isv0_command_line),
         cmocka_unit_test(test_isv1_command_line),
+        cmocka_unit_test(test_aarch32_hsr),
         cmocka_unit_test(test_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
