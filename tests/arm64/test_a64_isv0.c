@@ -268,6 +268,14 @@ static void test_decoder_fields(void **s)
     assert_int_equal(in.size, 2);
     /* ld2 {v0.1d, v1.1d}: reserved */
     assert_int_equal(vf_aarch64_decode(0x0c408c20, &in, &x, NULL), VF_ERR_UNDEFINED);
+    /* LDTR-form with V = 1 (bits 11:10 = 10): no unprivileged SIMD&FP load */
+    assert_int_equal(vf_aarch64_decode(0x3c400820, &in, &x, NULL), VF_ERR_UNDEFINED);
+    /* LDNP with opc = 01 (LDPSW has no non-temporal form) */
+    assert_int_equal(vf_aarch64_decode(0x68400c22, &in, &x, NULL), VF_ERR_UNDEFINED);
+    /* ld1 {v0.h}[0] with size<0> = 1: unallocated */
+    assert_int_equal(vf_aarch64_decode(0x0d404420, &in, &x, NULL), VF_ERR_UNDEFINED);
+    /* ldr q0, [x1, #16] with opc = 11, size = 01: unallocated */
+    assert_int_equal(vf_aarch64_decode(0x7dc00420, &in, &x, NULL), VF_ERR_UNDEFINED);
     /* ldr x0, [x1, w2, sxtw #3] */
     assert_int_equal(vf_aarch64_decode(0xf862d820, &in, &x, NULL), VF_OK);
     assert_int_equal(x.mode, VF_A64_AM_REG);
