@@ -134,6 +134,11 @@ static void test_cross_checks(void **s)
     /* ldp x2, x3, [x1]: FAR may name either element */
     assert_int_equal(capture(&f, &r, 0xa9400c22, 0, DEVA + 8, &c), VF_OK);
     assert_int_equal(vf_fault_access(&f).addr, DEVA);
+    /* a tagged base (TBI): FAR's top byte may differ, bits 55:0 must agree */
+    r.x[1] = 0x5a00000000000000ull | DEVA;
+    assert_int_equal(capture(&f, &r, 0xf9400020, 0, DEVA, &c), VF_OK);
+    assert_int_equal(capture(&f, &r, 0xf9400020, 0, DEVA + 0x1000, &c), VF_ERR_MISMATCH);
+    r.x[1] = DEVA;
     /* accesses crossing the page boundary */
     r.x[1] = DEVA | 0xffc;
     assert_int_equal(capture(&f, &r, 0xf9400020, 0, DEVA | 0xffc, &c), VF_ERR_UNSUPPORTED);

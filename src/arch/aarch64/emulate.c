@@ -84,7 +84,7 @@ vf_error_t vf_a64_ldst_decode(vf_fault_t *f)
     if (err != VF_OK)
         return vf_fail(f, err, why);
 
-    /* Addresses: AddrTop is ignored (no TBI): the FAR check below catches a tagged base. */
+    /* Addresses as the instruction forms them; a tag in the top byte (TBI) stays in va. */
     uint64_t base = x.mode == VF_A64_AM_LITERAL ? f->pc : base_reg(r, in->rn), off;
     if (x.mode == VF_A64_AM_REG)
         off = extend_reg(r, in->rm, x.extend, x.shift);
@@ -104,7 +104,8 @@ vf_error_t vf_a64_ldst_decode(vf_fault_t *f)
     uint64_t ipa_off = f->ipa & PAGE_MASK;
     if (ipa_off < (va & PAGE_MASK) || ipa_off >= (va & PAGE_MASK) + span)
         return vf_fail(f, VF_ERR_MISMATCH, "the decoded address disagrees with the reported IPA");
-    if (f->arch.a64.far_valid && (f->gva - va) >= span)
+    /* FAR bits 63:56 may be UNKNOWN for a tagged (TBI) address: compare bits 55:0, modulo 2^56. */
+    if (f->arch.a64.far_valid && ((f->gva - va) & 0x00ffffffffffffffull) >= span)
         return vf_fail(f, VF_ERR_MISMATCH, "the decoded address disagrees with FAR");
 
     in->fixed = 1; /* exactly `count` accesses */
