@@ -3,6 +3,7 @@
  * the host callback), decode, cross-check, one or two accesses, complete.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <vcpufault/aarch64.h>
 
@@ -15,13 +16,26 @@ static vf_aarch64_regs_t regs;
 static vf_fault_t fault;
 static uint32_t insn_word;
 
+/* 4K-granule tables for VA PC -> PA 0x80005000: L0 0x10000, L1 0x11000, L2 0x12000, L3 0x13000. */
+static const struct {
+    uint64_t addr, desc;
+} tables[4] = {
+    {0x10000 + 0 * 8, 0x11003}, {0x11000 + 1 * 8, 0x12003}, {0x12000 + 0 * 8, 0x13003}, {0x13000 + 1 * 8, 0x80005403},
+};
+
 static int read_insn(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
     (void)ctx;
-    if (gpa != PC || len != 4)
-        return -1;
-    memcpy(buf, &insn_word, 4);
-    return 0;
+    if ((gpa == PC || gpa == 0x80005000) && len == 4) {
+        memcpy(buf, &insn_word, 4);
+        return 0;
+    }
+    for (unsigned i = 0; i < 4; i++)
+        if (gpa == tables[i].addr && len == 8) {
+            memcpy(buf, &tables[i].desc, 8);
+            return 0;
+        }
+    return -1;
 }
 
 static const vf_host_t host = {read_insn, NULL, NULL, 0};
@@ -43,6 +57,10 @@ static uint64_t run(uint64_t iters, uint32_t word, int two)
             vf_fault_set_read_value(&fault, i & 0xffff);
             vf_fault_advance(&fault);
         }
+        if (i == 0 && vf_fault_state(&fault) != VF_STATE_DONE) {
+            fprintf(stderr, "bench_a64: fault did not complete: %s\n", vf_fault_message(&fault));
+            exit(1);
+        }
         sum += regs.x[3] + regs.x[4];
     }
     return sum;
@@ -52,6 +70,17 @@ static uint64_t run(uint64_t iters, uint32_t word, int two)
 static uint64_t ldr_post(uint64_t iters) { return run(iters, 0xb8404423u, 0); }
 /* ldp x3, x4, [x1] */
 static uint64_t ldp_x(uint64_t iters) { return run(iters, 0xa9401023u, 1); }
+
+/* ldr w3, [x1], #4 with the guest MMU on: the PC is translated through four table levels. */
+static uint64_t ldr_post_mmu(uint64_t iters)
+{
+    regs.sctlr_el1 = 1;
+    regs.tcr_el1 = 16 | (5ull << 32);
+    regs.ttbr0_el1 = 0x10000;
+    uint64_t sum = run(iters, 0xb8404423u, 0);
+    regs.sctlr_el1 = 0;
+    return sum;
+}
 
 /* The pure decoder alone, for the same two words. */
 static uint64_t decode_only(uint64_t iters, uint32_t word)
@@ -70,6 +99,7 @@ static uint64_t decode_ldp_x(uint64_t iters) { return decode_only(iters, 0xa9401
 static const bench_case_t cases[] = {
     {"a64_isv0_ldr_post", ldr_post, NULL},
     {"a64_isv0_ldp_x", ldp_x, NULL},
+    {"a64_isv0_ldr_post_mmu4k", ldr_post_mmu, NULL},
     {"a64_decode_ldr_post", decode_ldr_post, NULL},
     {"a64_decode_ldp_x", decode_ldp_x, NULL},
 };
