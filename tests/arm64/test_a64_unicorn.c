@@ -225,6 +225,19 @@ static void run_case(const gcase_t *c)
     vf_fault_t f;
     vf_host_t host = {read_code, NULL, (void *)c, (rnd() & 1) ? VF_HOST_IDENTITY : 0};
     vf_aarch64_exit_t ex = {esr_isv0(o->acc[0].write), o->acc[0].addr, (o->acc[0].addr >> 12) << 4, 0, 0};
+    switch (rnd() & 3) { /* the capture paths: FAR valid (fast), FnV (generic), IPA reported directly */
+    case 1:
+        ex.esr |= 1u << 10; /* FnV: only the IPA is compared */
+        break;
+    case 2:
+        ex.flags = VF_AARCH64_EXIT_IPA;
+        ex.ipa = o->acc[0].addr;
+        ex.far = (rnd() & 1) ? o->acc[0].addr : 0;
+        ex.hpfar = 0;
+        break;
+    default:
+        break;
+    }
     vf_fault_init(&f);
     vf_fault_set_split(&f, 8);
     vf_error_t err = vf_aarch64_capture(&f, &got, &ex, &host);

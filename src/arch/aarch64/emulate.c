@@ -265,3 +265,52 @@ vf_error_t vf_a64_ldst_complete(vf_fault_t *f)
     r->pc = f->pc + 4;
     return VF_OK;
 }
+
+/*
+ * The common ISV = 0 case without the generic stages: a translation, access
+ * flag or permission fault with nothing else set, FAR valid, guest at EL0/EL1
+ * in AArch64, guest memory reachable. Same result as the slow path (which
+ * classifies the syndrome, then calls vf_a64_ldst_decode); returns -1 when
+ * the fault is not of this shape and the slow path must run.
+ */
+#define ISV0_MASK 0xff003f80ull  /* EC, IL, ISV, VNCR, LST, FnV, EA, CM, S1PTW */
+#define ISV0_VALUE 0x92000000ull /* EC 0x24, IL = 1, everything else 0 */
+#define ISV0_DFSC ((0xfffull << 4) | (1ull << 0x2b))
+
+int vf_a64_capture_isv0_fast(vf_fault_t *f, const vf_arch_ops_t *ops, vf_aarch64_regs_t *regs,
+                             const vf_aarch64_exit_t *exit, const vf_host_t *host)
+{
+    uint64_t esr = exit->esr;
+    if ((esr & ISV0_MASK) != ISV0_VALUE || !((ISV0_DFSC >> A64_ESR_DFSC(esr)) & 1u) ||
+        (regs->pstate & 0x18u) != 0 || host == NULL || host->read_phys == NULL)
+        return -1;
+    f->ops = ops;
+    f->regs = regs;
+    f->host = *host;
+    f->pc = regs->pc;
+    f->gva = exit->far;
+    f->ipa = (exit->flags & VF_AARCH64_EXIT_IPA) ? exit->ipa : vf_aarch64_ipa(exit->hpfar, exit->far);
+    f->exit_info[0] = esr;
+    f->arch.a64.far_valid = !(exit->flags & VF_AARCH64_EXIT_IPA) || exit->far != 0;
+    f->state = VF_STATE_ACCESS;
+    f->decoded = 0;
+    f->stage = 0;
+    f->off = 0;
+    f->rtotal = 0;
+    f->inject.kind = VF_INJECT_NONE;
+    vf_error_t err = vf_a64_ldst_decode(f);
+    if (err != VF_OK)
+        return (int)err;
+    uint64_t ee = (regs->pstate & 0xcu) ? 1ull << 25 : 1ull << 24; /* SCTLR_EL1.EE at EL1, E0E at EL0 */
+    if (regs->sctlr_el1 & ee)
+        f->insn.flags |= VF_INSN_BIGENDIAN;
+    f->decoded = 1;
+    (void)vf_a64_ldst_access(f, 0);
+    f->acc.index = 0;
+    f->cur = f->acc;
+    if (f->split != 0 && f->cur.size > f->split)
+        f->cur.size = f->split;
+    if (f->acc.dir == VF_DIR_READ)
+        vf_memset(vf_rbytes(f), 0, f->acc.size);
+    return VF_OK;
+}

@@ -164,6 +164,9 @@ vf_error_t vf_aarch64_capture(vf_fault_t *f, vf_aarch64_regs_t *regs,
 {
     if (capture_fast(f, regs, exit, host))
         return VF_OK;
+    int rc = vf_a64_capture_isv0_fast(f, &a64_ops, regs, exit, host);
+    if (rc >= 0)
+        return (vf_error_t)rc;
     vf_engine_begin(f, &a64_ops, regs, host);
     f->pc = regs->pc;
     f->gva = exit->far;

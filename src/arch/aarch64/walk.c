@@ -162,13 +162,15 @@ vf_error_t vf_aarch64_translate(const vf_host_t *host, const vf_aarch64_regs_t *
 vf_error_t vf_a64_fetch(const vf_host_t *host, const vf_aarch64_regs_t *r, uint64_t pc,
                         uint32_t *word, const char **why)
 {
-    uint64_t pa;
+    uint64_t pa = pc;
     uint8_t raw[4];
     if (pc & 3u)
         return fail(why, "PC not aligned to 4 bytes");
-    vf_error_t err = vf_aarch64_translate(host, r, pc, &pa, why);
-    if (err != VF_OK)
-        return err;
+    if (host == NULL || host->read_phys == NULL || (!(host->flags & VF_HOST_IDENTITY) && (r->sctlr_el1 & SCTLR_M))) {
+        vf_error_t err = vf_aarch64_translate(host, r, pc, &pa, why);
+        if (err != VF_OK)
+            return err;
+    }
     if (host->read_phys(host->ctx, pa, raw, 4) != 0)
         return fail(why, "instruction not in readable guest memory");
     *word = (uint32_t)vf_le_load(raw, 4); /* A64 instructions are always little-endian */
