@@ -248,6 +248,29 @@ static void test_16k(void **s)
     assert_int_equal(pa, 0x9c3ab);
 }
 
+/* 4K with TCR.DS (FEAT_LPA2), T0SZ = 12: 52-bit VA, the walk starts at level -1. */
+static void test_4k_lpa2(void **s)
+{
+    (void)s;
+    mem_t m;
+    uint64_t pa = 0;
+    vf_aarch64_regs_t r = regs4k();
+    r.tcr_el1 = 12 | (6ull << 32) | (1ull << 59); /* T0SZ 12, IPS 52 bits, DS */
+    uint64_t va = (1ull << 48) | (2ull << 39) | (3ull << 30) | (4ull << 21) | (5ull << 12) | 0x678;
+    memset(&m, 0, sizeof(m));
+    put(&m, 0x10000 + 1 * 8, 0x11000 | TBL);
+    put(&m, 0x11000 + 2 * 8, 0x12000 | TBL);
+    put(&m, 0x12000 + 3 * 8, 0x13000 | TBL);
+    put(&m, 0x13000 + 4 * 8, 0x14000 | TBL);
+    put(&m, 0x14000 + 5 * 8, 0x80000 | (3ull << 8) | PAGE); /* OA[51:50] = 11 in bits 9:8 */
+    assert_int_equal(xlate(&m, &r, va, &pa), VF_OK);
+    assert_int_equal(pa, (3ull << 50) | 0x80678);
+    assert_int_equal(m.reads, 5);
+    /* The same tables with a 48-bit IPS: OA[51:50] set is an address size fault. */
+    r.tcr_el1 = 12 | (5ull << 32) | (1ull << 59);
+    assert_int_equal(xlate(&m, &r, va, &pa), VF_ERR_FETCH);
+}
+
 /* TTBR1: VA bit 55 set, T1SZ = 16, TG1 = 10 (4K). */
 static void test_ttbr1(void **s)
 {
@@ -287,7 +310,7 @@ int main(void)
         cmocka_unit_test(test_4k_block_l1),  cmocka_unit_test(test_4k_faults),
         cmocka_unit_test(test_self_reference_bounded), cmocka_unit_test(test_mmu_off_and_identity),
         cmocka_unit_test(test_64k),          cmocka_unit_test(test_16k),
-        cmocka_unit_test(test_ttbr1),        cmocka_unit_test(test_big_endian_tables),
+        cmocka_unit_test(test_ttbr1),        cmocka_unit_test(test_4k_lpa2),        cmocka_unit_test(test_big_endian_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,7 +28,9 @@ typedef struct walk_cfg {
     unsigned gbits;  /* 12, 14 or 16: the granule */
     unsigned vabits; /* 64 - TxSZ */
     unsigned pabits; /* TCR_EL1.IPS */
-    int lpa52;       /* 52-bit output addresses in the descriptor format */
+    int lpa2;        /* TCR_EL1.DS with 4K/16K (FEAT_LPA2): OA[51:50] in descriptor bits 9:8 */
+    int lpa64k;      /* 64K granule with 52-bit IPS (FEAT_LPA): OA[51:48] in descriptor bits 15:12 */
+    int ttbr52;      /* TTBR BADDR[51:48] in bits 5:2 */
     uint64_t ttbr;
 } walk_cfg_t;
 
@@ -43,10 +45,10 @@ static vf_error_t fail(const char **why, const char *text)
 static uint64_t desc_oa(const walk_cfg_t *c, uint64_t d)
 {
     uint64_t oa = d & 0x0000fffffffff000ull;
-    if (c->lpa52 && c->gbits == 16)
-        oa |= ((d >> 12) & 0xfu) << 48; /* FEAT_LPA: OA[51:48] in bits 15:12 */
-    else if (c->lpa52)
-        oa = (d & 0x0003fffffffff000ull) | ((d >> 8) & 3u) << 50; /* FEAT_LPA2: OA[51:50] in bits 9:8 */
+    if (c->lpa64k)
+        oa |= ((d >> 12) & 0xfu) << 48;
+    else if (c->lpa2)
+        oa = (d & 0x0003fffffffff000ull) | ((d >> 8) & 3u) << 50;
     return oa & ~(((uint64_t)1 << c->gbits) - 1);
 }
 
@@ -55,8 +57,8 @@ static int block_allowed(const walk_cfg_t *c, int level)
     if (level == 2)
         return 1;
     if (level == 1)
-        return c->gbits == 12 || c->lpa52;
-    return level == 0 && c->gbits == 12 && c->lpa52;
+        return c->gbits == 12 || c->lpa2 || c->lpa64k;
+    return level == 0 && c->gbits == 12 && c->lpa2;
 }
 
 /* Which TTBR, granule and sizes apply to va; VF_OK or a fetch error. */
@@ -77,9 +79,11 @@ static vf_error_t configure(const vf_aarch64_regs_t *r, uint64_t va, walk_cfg_t 
     c->ttbr = upper ? r->ttbr1_el1 : r->ttbr0_el1;
     if (c->gbits == 0 || c->pabits == 0)
         return fail(why, "reserved granule or IPS value in TCR_EL1");
-    c->lpa52 = c->pabits == 52 && (c->gbits == 16 || ds);
-    if (c->pabits == 52 && !c->lpa52)
-        c->pabits = 48;
+    c->lpa2 = ds && c->gbits != 16;
+    c->lpa64k = c->pabits == 52 && c->gbits == 16;
+    c->ttbr52 = c->lpa2 || c->lpa64k;
+    if (c->pabits == 52 && !c->ttbr52)
+        c->pabits = 48; /* 52-bit IPS needs a 52-bit descriptor format */
     if (tsz < (c->gbits == 16 || ds ? 12u : 16u) || tsz > 48u)
         return fail(why, "T0SZ/T1SZ out of range");
     c->vabits = 64u - tsz;
@@ -115,7 +119,7 @@ vf_error_t vf_aarch64_translate(const vf_host_t *host, const vf_aarch64_regs_t *
         level--;
     unsigned idx_bits = c.vabits - (c.gbits + stride * (unsigned)(3 - level));
     /* TTBR BADDR[47:1]; with 52-bit output BADDR[51:48] sits in bits 5:2. Low bits below the table's size are RES0. */
-    uint64_t table = c.lpa52 ? (c.ttbr & 0x0000ffffffffffc0ull) | ((c.ttbr >> 2) & 0xfu) << 48
+    uint64_t table = c.ttbr52 ? (c.ttbr & 0x0000ffffffffffc0ull) | ((c.ttbr >> 2) & 0xfu) << 48
                              : c.ttbr & 0x0000fffffffffffeull;
     table &= ~((((uint64_t)8) << idx_bits) - 1u);
     uint64_t xn_table = 0;
