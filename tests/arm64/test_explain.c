@@ -73,6 +73,9 @@ static void test_aarch32_hsr(void **s)
     has(o, "access size: word (4 bytes)");
     has(o, "WnR    [6]      = 0x0    read");
     has(o, "HDFAR     = 0x9000000");
+    /* T16 LDR r0, [r0] is 0x6800; T32 LDR.W r1, [r0, #4] is f8d0 1004 */
+    has(run("--arch aarch32 --hsr 0x93830007 --insn 0x6800 --thumb"), "ldr r0, [r0]");
+    has(run("--arch aarch32 --hsr 0x93830007 --insn 0xf8d01004 --thumb"), "ldr.w r1, [r0, #4]");
 }
 
 static void test_records(void **s)

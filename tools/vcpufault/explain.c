@@ -107,7 +107,7 @@ static void d_il(uint64_t v, uint64_t s, char *b, size_t n) { (void)s; snprintf(
 static void d_isv(uint64_t v, uint64_t s, char *b, size_t n)
 {
     (void)s;
-    snprintf(b, n, v ? "instruction syndrome valid: SAS/SSE/SRT/SF/AR describe the access"
+    snprintf(b, n, v ? "instruction syndrome valid: the fields marked below describe the access"
                      : "no instruction syndrome: the instruction must be fetched and decoded");
 }
 static void d_sas(uint64_t v, uint64_t s, char *b, size_t n)
@@ -331,18 +331,15 @@ static void print_a64_decoded(uint32_t word, FILE *out)
     fprintf(out, "  move the PC on by 4\n");
 }
 
-static void disassemble(const char *arch, uint32_t word, uint64_t pc, int thumb, FILE *out)
+static void disassemble(const char *arch, const uint8_t *bytes, size_t len, uint64_t pc, int thumb, FILE *out)
 {
 #ifdef VF_HAVE_CAPSTONE
     csh h;
     cs_insn *insn;
-    uint8_t bytes[4];
     int a64 = strcmp(arch, "aarch64") == 0;
-    for (int i = 0; i < 4; i++)
-        bytes[i] = (uint8_t)(word >> (8 * i));
     if (cs_open(a64 ? CS_ARCH_ARM64 : CS_ARCH_ARM, a64 ? CS_MODE_ARM : (thumb ? CS_MODE_THUMB : CS_MODE_ARM), &h) != CS_ERR_OK)
         return;
-    size_t n = cs_disasm(h, bytes, 4, pc, 1, &insn);
+    size_t n = cs_disasm(h, bytes, len, pc, 1, &insn);
     if (n > 0) {
         fprintf(out, "  disassembly (Capstone): %s %s\n", insn[0].mnemonic, insn[0].op_str);
         cs_free(insn, n);
@@ -351,8 +348,23 @@ static void disassemble(const char *arch, uint32_t word, uint64_t pc, int thumb,
     }
     cs_close(&h);
 #else
-    (void)arch, (void)word, (void)pc, (void)thumb, (void)out;
+    (void)arch, (void)bytes, (void)len, (void)pc, (void)thumb, (void)out;
 #endif
+}
+
+/* An instruction word's bytes in memory order (A64 and A32 are little-endian words). */
+static void disassemble_word(const char *arch, uint32_t word, uint64_t pc, int thumb, FILE *out)
+{
+    uint8_t bytes[4];
+    for (int i = 0; i < 4; i++)
+        bytes[i] = (uint8_t)(word >> (8 * i));
+    if (thumb && (word >> 27) >= 0x1d) { /* 32-bit Thumb given as hw1:hw2 */
+        uint16_t hw1 = (uint16_t)(word >> 16), hw2 = (uint16_t)word;
+        uint8_t t[4] = {(uint8_t)hw1, (uint8_t)(hw1 >> 8), (uint8_t)hw2, (uint8_t)(hw2 >> 8)};
+        disassemble(arch, t, 4, pc, 1, out);
+    } else {
+        disassemble(arch, bytes, thumb && word <= 0xffff ? 2 : 4, pc, thumb, out);
+    }
 }
 
 /* ---- records ---- */
@@ -467,7 +479,7 @@ static void explain_record(const char *line, size_t len, FILE *out)
     json_error_t jerr;
     json_t *root = json_loadb(line, len, 0, &jerr);
     if (!json_is_object(root)) {
-        fprintf(out, "not a fault record (invalid JSON)\n");
+        fprintf(out, "not a fault record (%s)\n", root == NULL ? "invalid JSON" : "not a JSON object");
         json_decref(root);
         return;
     }
@@ -492,7 +504,10 @@ static void explain_record(const char *line, size_t len, FILE *out)
     uint8_t raw[4];
     uint64_t pa = pc;
     int fetched = 0;
-    if (json_is_array(m.mem)) {
+    uint64_t cpsr = 0;
+    (void)json_u64(regs, "cpsr", &cpsr);
+    int thumb = !a64 && ((cpsr >> 5) & 1);
+    if (json_is_array(m.mem) && !thumb) {
         if (a64) {
             vf_aarch64_regs_t r;
             memset(&r, 0, sizeof(r));
@@ -514,12 +529,22 @@ static void explain_record(const char *line, size_t len, FILE *out)
     }
     if (fetched) {
         uint32_t word = (uint32_t)raw[0] | (uint32_t)raw[1] << 8 | (uint32_t)raw[2] << 16 | (uint32_t)raw[3] << 24;
-        uint64_t cpsr = 0;
-        (void)json_u64(regs, "cpsr", &cpsr);
-        fprintf(out, "Instruction at PC 0x%" PRIx64 " (physical 0x%" PRIx64 "): %08x\n", pc, pa, word);
-        disassemble(a->name, word, pc, (cpsr >> 5) & 1, out);
+        if (a64)
+            fprintf(out, "Instruction at PC 0x%" PRIx64 " (physical 0x%" PRIx64 "): %08x\n", pc, pa, word);
+        else /* AArch32 translation is not walked here: the PC is read as a physical address */
+            fprintf(out, "Instruction at PC 0x%" PRIx64 " (read as physical): %08x\n", pc, word);
+        disassemble(a->name, raw, 4, pc, 0, out);
         if (a64)
             print_a64_decoded(word, out);
+    } else if (thumb && json_is_array(m.mem) && rec_read(&m, pc, raw, 2) == 0) {
+        /* Thumb: 16-bit units; hw1[15:11] of 0b11101..0b11111 starts a 32-bit instruction */
+        int wide = (raw[1] >> 3) >= 0x1d;
+        if (wide && rec_read(&m, pc + 2, raw + 2, 2) != 0)
+            wide = 0;
+        fprintf(out, "Instruction at PC 0x%" PRIx64 " (Thumb): %02x%02x%s", pc, raw[1], raw[0], wide ? " " : "\n");
+        if (wide)
+            fprintf(out, "%02x%02x\n", raw[3], raw[2]);
+        disassemble(a->name, raw, wide ? 4 : 2, pc, 1, out);
     } else if (json_is_array(m.mem)) {
         fprintf(out, "Instruction at PC 0x%" PRIx64 ": not in the record's memory\n", pc);
     }
@@ -618,7 +643,7 @@ int cmd_explain(int argc, char **argv)
     explain_common(a, syn, hf, far, hh, hpfar, hi, ipa, stdout);
     if (have_insn) {
         fprintf(stdout, "Instruction: %08" PRIx64 "\n", insn);
-        disassemble(a->name, (uint32_t)insn, pc, thumb, stdout);
+        disassemble_word(a->name, (uint32_t)insn, pc, thumb, stdout);
         if (strcmp(a->name, "aarch64") == 0)
             print_a64_decoded((uint32_t)insn, stdout);
     } else if (((syn >> 24) & 1) && strcmp(a->name, "aarch64") == 0) {
