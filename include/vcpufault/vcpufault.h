@@ -161,6 +161,12 @@ typedef union vf_arch_state {
     uint64_t reserve[16];
     struct {
         uint8_t el;       /* exception level the guest was at */
+        uint8_t mode;     /* ISV = 0 decode: vf_a64_ldst_t fields (vcpufault/aarch64.h) */
+        uint8_t extend, shift, selem, nregs, lane, vbytes, esize;
+        uint8_t far_valid; /* FAR_EL2 holds the faulting virtual address */
+        uint8_t pad_[6];
+        uint64_t va;      /* guest virtual address of the first access */
+        uint64_t base;    /* base register value after writeback */
     } a64;
     struct {
         uint64_t ipa;     /* guest-physical address of the first access */
