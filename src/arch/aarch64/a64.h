@@ -48,6 +48,7 @@ typedef struct a64_syndrome_result {
     uint32_t inject_dfsc; /* with VF_ERR_INJECT: the DFSC to report */
     uint32_t skippable;   /* cache maintenance: skip the instruction */
     const char *why;
+    uint32_t needs_insn;  /* ISV = 0 with nothing else wrong: decode the instruction */
 } a64_syndrome_result_t;
 
 /* Classify a data abort syndrome; for ISV = 1 fill insn. Pure. */

@@ -30,17 +30,10 @@ static uint64_t read_xzr(const vf_aarch64_regs_t *r, uint32_t n)
     return n == A64_XZR ? 0 : r->x[n];
 }
 
-/* The syndrome passed every check and only lacks the instruction (ISV = 0): decode it instead. */
-static int needs_insn_decode(uint64_t esr, const a64_syndrome_result_t *r)
-{
-    return r->error == VF_ERR_UNSUPPORTED && !A64_ESR_ISV(esr) && !A64_ESR_VNCR(esr) &&
-           A64_ESR_LST(esr) == 0;
-}
-
 static vf_error_t a64_decode(vf_fault_t *f)
 {
     a64_syndrome_result_t r = vf_a64_decode_syndrome(f->exit_info[0], &f->insn);
-    if (needs_insn_decode(f->exit_info[0], &r)) {
+    if (r.needs_insn) { /* the syndrome passed every check and only lacks the instruction */
         vf_error_t err = vf_a64_ldst_decode(f);
         if (err == VF_OK && data_big_endian(regs_of(f)))
             f->insn.flags |= VF_INSN_BIGENDIAN;

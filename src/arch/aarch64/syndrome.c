@@ -4,7 +4,7 @@
 
 static a64_syndrome_result_t result(vf_error_t error, const char *why)
 {
-    a64_syndrome_result_t r = {error, 0, 0, why};
+    a64_syndrome_result_t r = {error, 0, 0, why, 0};
     return r;
 }
 
@@ -12,7 +12,7 @@ static a64_syndrome_result_t result(vf_error_t error, const char *why)
 static a64_syndrome_result_t classify(uint64_t esr)
 {
     arm_dabt_class_t c = vf_arm_dabt_classify(esr);
-    a64_syndrome_result_t r = {c.error, c.inject_dfsc, c.skippable, c.why};
+    a64_syndrome_result_t r = {c.error, c.inject_dfsc, c.skippable, c.why, 0};
     return r;
 }
 
@@ -42,8 +42,11 @@ a64_syndrome_result_t vf_a64_decode_syndrome(uint64_t esr, vf_insn_t *insn)
     a64_syndrome_result_t r = classify(esr);
     if (r.error != VF_OK)
         return r;
-    if (!A64_ESR_ISV(esr))
-        return result(VF_ERR_UNSUPPORTED, "no instruction syndrome (ISV = 0): instruction decoding is not implemented yet");
+    if (!A64_ESR_ISV(esr)) {
+        r = result(VF_ERR_UNSUPPORTED, "no instruction syndrome (ISV = 0) and no guest memory to fetch the instruction from");
+        r.needs_insn = 1;
+        return r;
+    }
     if (!A64_ESR_IL(esr))
         return result(VF_ERR_INVALID, "IL = 0 reported for an A64 instruction");
 
