@@ -40,49 +40,39 @@ static inline uint8_t *vf_wbytes(vf_fault_t *f) { return (uint8_t *)f->wbuf; }
 /* Little-endian load/store of n <= 8 bytes, independent of host byte order. */
 static inline uint64_t vf_le_load(const uint8_t *p, unsigned n)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* Little-endian host: fixed-size copies instead of a byte loop (every access goes through here). */
-    uint16_t h;
-    uint32_t w;
-    uint64_t v = 0;
-    switch (n) {
-    case 1: return p[0];
-    case 2: vf_memcpy(&h, p, 2); return h;
-    case 4: vf_memcpy(&w, p, 4); return w;
-    case 8: vf_memcpy(&v, p, 8); return v;
-    default:
-        for (unsigned i = n > 8 ? 8 : n; i > 0; i--)
-            v = (v << 8) | p[i - 1];
-        return v;
-    }
-#else
     uint64_t v = 0;
     for (unsigned i = n; i > 0; i--)
         v = (v << 8) | p[i - 1];
     return v;
-#endif
 }
 
 static inline void vf_le_store(uint8_t *p, uint64_t v, unsigned n)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    switch (n) {
-    case 1: p[0] = (uint8_t)v; return;
-    case 2: { uint16_t h = (uint16_t)v; vf_memcpy(p, &h, 2); return; }
-    case 4: { uint32_t w = (uint32_t)v; vf_memcpy(p, &w, 4); return; }
-    case 8: vf_memcpy(p, &v, 8); return;
-    default: /* as the portable loop: bytes beyond 8 are zero */
-        for (unsigned i = 0; i < n; i++) {
-            p[i] = (uint8_t)v;
-            v >>= 8;
-        }
-        return;
-    }
-#else
     for (unsigned i = 0; i < n; i++) {
         p[i] = (uint8_t)v;
         v >>= 8;
     }
+}
+
+/* Store v as 8 little-endian bytes (p has room for 8). */
+static inline void vf_le_store8(uint8_t *p, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    vf_memcpy(p, &v, 8);
+#else
+    vf_le_store(p, v, 8);
+#endif
+}
+
+/* Load 8 little-endian bytes and keep the low n (n = 1..8; p has 8 readable bytes). */
+static inline uint64_t vf_le_load8(const uint8_t *p, unsigned n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    vf_memcpy(&v, p, 8);
+    return n >= 8 ? v : v & (((uint64_t)1 << (n * 8)) - 1);
+#else
+    return vf_le_load(p, n);
 #endif
 }
 

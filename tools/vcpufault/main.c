@@ -9,6 +9,7 @@ static void usage(FILE *out)
     fputs("usage: vcpufault COMMAND [ARGS]\n"
           "  replay [FILE|-]   run fault records (one JSON object per line) and print results\n"
           "  demo [FILE]       a PL011 UART device model handles a guest's console faults\n"
+          "  explain [FILE|-]  describe fault records in words (or --esr/--far/--hpfar/--insn HEX)\n"
           "  version           print the library version\n",
           out);
 }
@@ -22,6 +23,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "explain") == 0)
+        return cmd_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)
         return cmd_demo(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0) {
