@@ -49,10 +49,40 @@ typedef struct vf_x86_exit {
 /**
  * Capture an EPT violation. `regs` stays the caller's and is written on
  * completion; `host` reads guest memory for the instruction fetch and the
- * page-table walk (and RAM operands of string instructions).
+ * page-table walk (and RAM operands of string instructions, PUSH/POP stacks).
+ *
+ * - The CPU mode comes from cr0 (PE, PG), rflags (VM), efer (LMA), cs_l and
+ *   cs_d as on hardware; rip is CS-relative (cs_base is added outside 64-bit
+ *   mode).
+ * - Instruction bytes are fetched through the guest's page tables (cr3,
+ *   cr4, efer) unless host->flags has VF_HOST_IDENTITY. The fetch reads no
+ *   further than the page the instruction ends on.
+ * - `exit->gpa` is where the device accesses are presented. The decoded
+ *   linear address is checked against `exit->gla` when
+ *   VF_X86_QUAL_GLA_VALID is set (else against the GPA with
+ *   VF_HOST_IDENTITY, else its page offset), and the direction against
+ *   VF_X86_QUAL_READ/WRITE: VF_ERR_MISMATCH when they disagree.
+ * - host->read_phys must fail for device memory: a string instruction's
+ *   other operand (and the stack of PUSH/POP) is treated as RAM when it can
+ *   be read, and presented as a device access of its own when it cannot.
+ * - Wide accesses (SSE 16 bytes, AVX 32 bytes, CMPXCHG16B) are one access of
+ *   that size, or pieces with vf_fault_set_split().
+ *
+ * A host that runs guest code as a Linux x86-64 process (a SIGSEGV trap) can
+ * pass cr0 = 0x80000011, efer = 0x500, cs_l = 1, fs_base/gs_base from the
+ * thread, VF_HOST_IDENTITY, gpa = gla = si_addr with VF_X86_QUAL_GLA_VALID,
+ * and READ or WRITE from the page-fault error code (bit 1 = write).
+ * See docs/x86.md for what is emulated.
  */
 vf_error_t vf_x86_capture(vf_fault_t *f, vf_x86_regs_t *regs, const vf_x86_exit_t *exit,
                           const vf_host_t *host);
+
+/**
+ * A short static name for a decoded x86 instruction's operation
+ * (vf_fault_insn(f)): "MOV load", "ALU read-modify-write", "REP STOS",
+ * "SSE/AVX load"... For statistics and messages; "?" for anything else.
+ */
+const char *vf_x86_insn_name(const vf_insn_t *insn);
 
 #ifdef __cplusplus
 }
