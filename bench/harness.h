@@ -1,5 +1,5 @@
 /*
- * Benchmark harness. A bench program lists cases; each case runs `iters`
+ * Benchmark harness. A bench program lists cases (names without spaces); each case runs `iters`
  * operations and returns a checksum so the work cannot be optimised away.
  *   bench_x                      median ns per operation of every case
  *   bench_x --list               case names

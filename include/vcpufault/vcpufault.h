@@ -137,6 +137,7 @@ typedef struct vf_insn {
     uint8_t dst_bytes; /**< width of the destination register, for extension */
     uint8_t rt, rt2, rn, rm; /**< register operands, architecture numbering */
     uint8_t aux;       /**< architecture-specific */
+    uint8_t fixed;     /**< 1: exactly `count` accesses, so the engine completes after the last without asking for more */
     uint16_t reglist;  /**< register list (A32 LDM/STM) */
     int64_t imm;       /**< offset or immediate */
 } vf_insn_t;

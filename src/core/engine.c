@@ -80,10 +80,10 @@ static int start_access(vf_fault_t *f, uint32_t idx)
     if (rc != VF_OK)
         return rc;
     if (f->acc.size == 0 || f->acc.size > VF_ACCESS_MAX)
-        return vf_fail(f, VF_ERR_UNSUPPORTED, "access size out of range");
+        return (int)vf_fail(f, VF_ERR_UNSUPPORTED, "access size out of range");
     if (f->acc.dir == VF_DIR_READ) {
         if ((unsigned)f->rtotal + f->acc.size > VF_READ_MAX)
-            return vf_fail(f, VF_ERR_UNSUPPORTED, "instruction reads more than 64 bytes");
+            return (int)vf_fail(f, VF_ERR_UNSUPPORTED, "instruction reads more than 64 bytes");
         vf_memset(vf_rbytes(f) + f->rtotal, 0, f->acc.size);
     }
     f->acc.index = (uint8_t)idx;
@@ -122,13 +122,13 @@ vf_error_t vf_fault_error(const vf_fault_t *f)
 
 const char *vf_fault_message(const vf_fault_t *f)
 {
-    return f->message != NULL ? f->message : "";
+    return f->state == VF_STATE_ERROR && f->message != NULL ? f->message : "";
 }
 
 /* Decode if needed; true when an access is pending. */
-static bool pending(vf_fault_t *f)
+static inline bool pending(vf_fault_t *f)
 {
-    return f->state == VF_STATE_ACCESS && vf_fault_decode(f) == VF_OK;
+    return f->state == VF_STATE_ACCESS && (f->decoded || vf_fault_decode(f) == VF_OK);
 }
 
 vf_access_t vf_fault_access(vf_fault_t *f)
@@ -183,7 +183,12 @@ vf_error_t vf_fault_set_read_value(vf_fault_t *f, uint64_t value)
         return VF_ERR_INVALID;
     if ((value & ~vf_bytes_mask(f->cur.size)) != 0)
         return VF_ERR_INVALID;
-    vf_le_store(vf_rbytes(f) + f->rtotal + f->off, value, f->cur.size);
+    unsigned at = (unsigned)f->rtotal + f->off;
+    /* The bytes past the piece are zero in value: they clear what later pieces would set. */
+    if (at <= VF_READ_MAX - 8)
+        vf_le_store8(vf_rbytes(f) + at, value);
+    else
+        vf_le_store(vf_rbytes(f) + at, value, f->cur.size);
     return VF_OK;
 }
 
@@ -198,9 +203,11 @@ vf_error_t vf_fault_advance(vf_fault_t *f)
     }
     if (f->acc.dir == VF_DIR_READ)
         f->rtotal = (uint8_t)(f->rtotal + f->acc.size);
-    int rc = start_access(f, (uint32_t)f->stage + 1u);
-    if (rc != VF_END)
-        return (vf_error_t)rc;
+    if (!f->insn.fixed || (uint32_t)f->stage + 1u < f->insn.count) {
+        int rc = start_access(f, (uint32_t)f->stage + 1u);
+        if (rc != VF_END)
+            return (vf_error_t)rc;
+    }
     vf_error_t err = f->ops->complete(f);
     if (err != VF_OK)
         return f->state == VF_STATE_ERROR ? err : vf_fail(f, err, "completion failed");

@@ -54,6 +54,28 @@ static inline void vf_le_store(uint8_t *p, uint64_t v, unsigned n)
     }
 }
 
+/* Store v as 8 little-endian bytes (p has room for 8). */
+static inline void vf_le_store8(uint8_t *p, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    vf_memcpy(p, &v, 8);
+#else
+    vf_le_store(p, v, 8);
+#endif
+}
+
+/* Load 8 little-endian bytes and keep the low n (n = 1..8; p has 8 readable bytes). */
+static inline uint64_t vf_le_load8(const uint8_t *p, unsigned n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    vf_memcpy(&v, p, 8);
+    return n >= 8 ? v : v & (((uint64_t)1 << (n * 8)) - 1);
+#else
+    return vf_le_load(p, n);
+#endif
+}
+
 /* Sign-extend the low `bits` bits of v (1..64). */
 static inline uint64_t vf_sext(uint64_t v, unsigned bits)
 {

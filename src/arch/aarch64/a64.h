@@ -29,6 +29,19 @@
 /* Register number 31 in a load/store's Rt: XZR, never SP. */
 #define A64_XZR 31u
 
+/* ISV = 1 forms: index from SAS:SSE (bits 23:21), SF (bit 15) and WnR (bit 6). */
+#define A64_ISV_INDEX(esr) \
+    ((uint32_t)(((esr) >> 19) & 0x1cu) | (uint32_t)(((esr) >> 14) & 2u) | (uint32_t)(((esr) >> 6) & 1u))
+extern const vf_insn_t vf_a64_isv_forms[32];
+
+/* The instruction an ISV = 1 syndrome describes: its form plus Rt and AR. */
+static inline void vf_a64_insn_from_isv(vf_insn_t *insn, const vf_insn_t *form, uint64_t esr)
+{
+    *insn = *form;
+    insn->rt = (uint8_t)A64_ESR_SRT(esr);
+    insn->flags = (uint8_t)(insn->flags | ((esr >> 11) & VF_INSN_ACQREL)); /* AR is bit 14 */
+}
+
 /* Syndrome decoding outcome: a stage the fault cannot be emulated at, or an instruction. */
 typedef struct a64_syndrome_result {
     vf_error_t error;     /* VF_OK: insn filled */

@@ -41,26 +41,34 @@ static vf_error_t a64_decode(vf_fault_t *f)
             f->insn.op = VF_A64_OP_CACHE_MAINT;
         return vf_fail(f, r.error, r.why);
     }
+    f->insn.fixed = 1;
     if (data_big_endian(regs_of(f)))
         f->insn.flags |= VF_INSN_BIGENDIAN;
     return VF_OK;
 }
 
-static int a64_access(vf_fault_t *f, uint32_t idx)
+/* The one access of a syndrome-described load/store. */
+static void syndrome_access(vf_fault_t *f)
 {
     const vf_insn_t *in = &f->insn;
-    if (idx >= in->count)
-        return VF_END;
     f->acc.addr = f->ipa;
     f->acc.size = in->size;
     f->acc.is_signed = (in->flags & VF_INSN_SIGNED) != 0;
     f->acc.dir = (in->flags & VF_INSN_WRITE) ? VF_DIR_WRITE : VF_DIR_READ;
+    f->acc.index = 0;
     if (f->acc.dir == VF_DIR_WRITE) {
         uint64_t v = read_xzr(regs_of(f), in->rt) & vf_bytes_mask(in->size);
         if (in->flags & VF_INSN_BIGENDIAN)
             v = vf_bswap(v, in->size);
-        vf_le_store(vf_wbytes(f), v, in->size);
+        vf_le_store8(vf_wbytes(f), v);
     }
+}
+
+static int a64_access(vf_fault_t *f, uint32_t idx)
+{
+    if (idx >= f->insn.count)
+        return VF_END;
+    syndrome_access(f);
     return VF_OK;
 }
 
@@ -74,7 +82,7 @@ static vf_error_t a64_complete(vf_fault_t *f)
     const vf_insn_t *in = &f->insn;
     vf_aarch64_regs_t *r = regs_of(f);
     if (!(in->flags & VF_INSN_WRITE)) {
-        uint64_t v = vf_le_load(vf_rbytes(f), in->size);
+        uint64_t v = vf_le_load8(vf_rbytes(f), in->size);
         if (in->flags & VF_INSN_BIGENDIAN)
             v = vf_bswap(v, in->size);
         if (in->flags & VF_INSN_SIGNED)
@@ -90,9 +98,54 @@ static vf_error_t a64_complete(vf_fault_t *f)
 
 static const vf_arch_ops_t a64_ops = {a64_decode, a64_access, a64_complete, a64_skip};
 
+/*
+ * ESR bits that must read EC 0x24, IL, ISV and no VNCR/LST/FnV/EA/CM/S1PTW for
+ * the fast path; with an emulable DFSC and a valid ISV table entry the fault is
+ * an ordinary single load/store (the common case, kept short).
+ */
+#define FAST_MASK 0xff003f80ull
+#define FAST_VALUE 0x93000000ull
+/* DFSC values of translation (levels -1..3), access flag and permission faults. */
+#define EMULABLE_DFSC ((0xfffull << 4) | (1ull << 0x2b))
+
+static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64_exit_t *exit,
+                        const vf_host_t *host)
+{
+    uint64_t esr = exit->esr;
+    const vf_insn_t *form = &vf_a64_isv_forms[A64_ISV_INDEX(esr)];
+    if ((esr & FAST_MASK) != FAST_VALUE || !((EMULABLE_DFSC >> A64_ESR_DFSC(esr)) & 1u) ||
+        form->size == 0 || (regs->pstate & PSTATE_NRW) || (f->split != 0 && form->size > f->split))
+        return 0;
+    f->ops = &a64_ops;
+    f->regs = regs;
+    if (host != NULL)
+        f->host = *host;
+    else
+        f->host.read_phys = NULL, f->host.write_phys = NULL;
+    f->pc = regs->pc;
+    f->gva = exit->far;
+    f->ipa = (exit->flags & VF_AARCH64_EXIT_IPA) ? exit->ipa : vf_aarch64_ipa(exit->hpfar, exit->far);
+    f->exit_info[0] = esr;
+    /* error, message and inject are only read in VF_STATE_ERROR: no need to reset them. */
+    f->state = VF_STATE_ACCESS;
+    f->decoded = 1;
+    f->stage = 0;
+    f->off = 0;
+    f->rtotal = 0;
+    vf_a64_insn_from_isv(&f->insn, form, esr);
+    if (data_big_endian(regs))
+        f->insn.flags |= VF_INSN_BIGENDIAN;
+    syndrome_access(f);
+    f->cur = f->acc;
+    f->rbuf[0] = 0;
+    return 1;
+}
+
 vf_error_t vf_aarch64_capture(vf_fault_t *f, vf_aarch64_regs_t *regs,
                               const vf_aarch64_exit_t *exit, const vf_host_t *host)
 {
+    if (capture_fast(f, regs, exit, host))
+        return VF_OK;
     vf_engine_begin(f, &a64_ops, regs, host);
     f->pc = regs->pc;
     f->gva = exit->far;

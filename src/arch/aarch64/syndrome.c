@@ -45,19 +45,26 @@ static a64_syndrome_result_t classify(uint64_t esr)
     return r;
 }
 
-/* Sizes, signedness and register width the syndrome can legally combine. */
-static const char *check_isv_fields(uint32_t sas, uint32_t sse, uint32_t sf, uint32_t wnr)
-{
-    if (sse && wnr)
-        return "sign extension on a store (SSE with WnR)";
-    if (sse && sas == 3)
-        return "sign extension of a doubleword (SSE with SAS = 3)";
-    if (sse && sas == 2 && !sf)
-        return "word sign-extended into a W register (SSE, SAS = 2, SF = 0)";
-    if (sas == 3 && !sf)
-        return "doubleword access to a W register (SAS = 3, SF = 0)";
-    return NULL;
-}
+/*
+ * What a syndrome with ISV = 1 describes, indexed by A64_ISV_INDEX(esr), with
+ * Rt and AR still to fill in. Only the combinations real instructions produce
+ * are present: LDRB/LDRH/LDR into W (SF = 0), LDR/STR of X (SAS = 3, SF = 1),
+ * LDRSB/LDRSH into W or X, LDRSW (SAS = 2, SF = 1), STRB/STRH/STR of W.
+ * Size 0: no instruction.
+ */
+#define FORM(sz, dst, fl)                                                                        \
+    {.op = VF_A64_OP_SYNDROME, .length = 4, .size = sz, .count = 1, .flags = fl, .dst_bytes = dst, \
+     .rt2 = 0xff, .rn = 0xff, .rm = 0xff, .fixed = 1}
+#define IDX(sas, sse, sf, wnr) (((sas) << 3) | ((sse) << 2) | ((sf) << 1) | (wnr))
+const vf_insn_t vf_a64_isv_forms[32] = {
+    [IDX(0, 0, 0, 0)] = FORM(1, 4, 0), [IDX(1, 0, 0, 0)] = FORM(2, 4, 0),
+    [IDX(2, 0, 0, 0)] = FORM(4, 4, 0), [IDX(3, 0, 1, 0)] = FORM(8, 8, 0),
+    [IDX(0, 1, 0, 0)] = FORM(1, 4, VF_INSN_SIGNED), [IDX(0, 1, 1, 0)] = FORM(1, 8, VF_INSN_SIGNED),
+    [IDX(1, 1, 0, 0)] = FORM(2, 4, VF_INSN_SIGNED), [IDX(1, 1, 1, 0)] = FORM(2, 8, VF_INSN_SIGNED),
+    [IDX(2, 1, 1, 0)] = FORM(4, 8, VF_INSN_SIGNED),
+    [IDX(0, 0, 0, 1)] = FORM(1, 4, VF_INSN_WRITE), [IDX(1, 0, 0, 1)] = FORM(2, 4, VF_INSN_WRITE),
+    [IDX(2, 0, 0, 1)] = FORM(4, 4, VF_INSN_WRITE), [IDX(3, 0, 1, 1)] = FORM(8, 8, VF_INSN_WRITE),
+};
 
 a64_syndrome_result_t vf_a64_decode_syndrome(uint64_t esr, vf_insn_t *insn)
 {
@@ -69,19 +76,9 @@ a64_syndrome_result_t vf_a64_decode_syndrome(uint64_t esr, vf_insn_t *insn)
     if (!A64_ESR_IL(esr))
         return result(VF_ERR_INVALID, "IL = 0 reported for an A64 instruction");
 
-    uint32_t sas = A64_ESR_SAS(esr), sse = A64_ESR_SSE(esr), sf = A64_ESR_SF(esr);
-    uint32_t wnr = A64_ESR_WNR(esr);
-    const char *bad = check_isv_fields(sas, sse, sf, wnr);
-    if (bad != NULL)
-        return result(VF_ERR_UNDEFINED, bad);
-
-    insn->op = VF_A64_OP_SYNDROME;
-    insn->length = 4;
-    insn->size = (uint8_t)(1u << sas);
-    insn->count = 1;
-    insn->flags = (uint8_t)((sse ? VF_INSN_SIGNED : 0u) | (wnr ? VF_INSN_WRITE : 0u) |
-                            (A64_ESR_AR(esr) ? VF_INSN_ACQREL : 0u));
-    insn->dst_bytes = sf ? 8 : 4;
-    insn->rt = (uint8_t)A64_ESR_SRT(esr);
+    const vf_insn_t *form = &vf_a64_isv_forms[A64_ISV_INDEX(esr)];
+    if (form->size == 0)
+        return result(VF_ERR_UNDEFINED, "no load/store has this SAS/SSE/SF/WnR combination");
+    vf_a64_insn_from_isv(insn, form, esr);
     return r;
 }
