@@ -162,6 +162,42 @@ typedef union vf_arch_state {
     struct {
         uint8_t el;       /* exception level the guest was at */
     } a64;
+    /* x86: the decoded instruction and the pending result (src/arch/x86/x86i.h). */
+    struct vf_x86_state {
+        struct vf_x86_dec {
+            int64_t disp;      /* displacement, or the moffs address */
+            uint64_t imm;      /* immediate, sign- or zero-extended as the opcode says */
+            uint8_t op;        /* x86 operation (src/arch/x86/x86i.h) */
+            uint8_t aux;       /* sub-operation: ALU op, condition, shift kind, SSE form */
+            uint8_t len;       /* instruction length in bytes */
+            uint8_t mode;      /* code size in bytes: 2, 4 or 8 */
+            uint8_t opsize;    /* operand size in bytes */
+            uint8_t addrsize;  /* address size in bytes: 2, 4 or 8 */
+            uint8_t memsize;   /* bytes of one memory access */
+            uint8_t seg;       /* segment of the memory operand: 0 ES 1 CS 2 SS 3 DS 4 FS 5 GS */
+            uint8_t base;      /* base register, 0xff none, 16 RIP */
+            uint8_t index;     /* index register, 0xff none */
+            uint8_t scale;     /* index shift 0..3 */
+            uint8_t reg;       /* register operand: 0..15, 16..19 AH CH DH BH, xmm number */
+            uint8_t rep;       /* 0, 0xf3 (REP/REPE) or 0xf2 (REPNE) */
+            uint8_t flags;     /* X86_D_* */
+            uint8_t vvvv;      /* VEX.vvvv, inverted back */
+            uint8_t dstsize;   /* destination register bytes when it differs from opsize */
+        } d;
+        uint64_t lin;          /* linear address of the memory operand (the trapped side) */
+        uint64_t other;        /* guest-physical address of a string instruction's other side */
+        uint64_t out[2];       /* memory result of the write access */
+        uint64_t val[2];       /* register results */
+        uint64_t rflags;       /* flags after the instruction */
+        uint64_t ram;          /* value read from RAM (string instructions, POP) */
+        uint8_t done;          /* result computed */
+        uint8_t fault;         /* exception found while computing (#DE) */
+        uint8_t side;          /* string instructions: bit 0 source, bit 1 destination is the device */
+        uint8_t wdir;          /* bit i: access i writes */
+        uint8_t wother;        /* bit i: access i is at `other`, not at the reported address */
+        uint8_t wreg[2];       /* registers to write on completion */
+        uint8_t wsize[2];      /* their write sizes, 0 = none */
+    } x86;
 } vf_arch_state_t;
 
 /** Architecture operations behind a fault; internal, one constant table per architecture. */

@@ -29,13 +29,45 @@ static void emit_error(json_t *id, vf_error_t err, const char *message, FILE *ou
     emit(o, out);
 }
 
+static int field_changed(const replay_record_t *r, const replay_field_t *fld)
+{
+    size_t n = (fld->bits + 7u) / 8u;
+    return memcmp(r->regs_in + fld->offset, r->regs_out + fld->offset, n) != 0;
+}
+
+/*
+ * Fields that alias (same offset, different widths, e.g. x86 xmm0/ymm0): a
+ * change is printed once, under the narrowest name that covers every changed
+ * byte. True when `fld` should be left out for another name of the same bytes.
+ */
+static int aliased_away(const replay_record_t *r, const replay_field_t *fld)
+{
+    for (size_t i = 0; i < r->arch->n_regs; i++) {
+        const replay_field_t *o = &r->arch->regs[i];
+        if (o == fld || o->offset != fld->offset || !field_changed(r, o))
+            continue;
+        if (o->bits < fld->bits) {
+            /* A narrower name: use it if nothing beyond it changed. */
+            size_t lo = (o->bits + 7u) / 8u, hi = (fld->bits + 7u) / 8u;
+            if (memcmp(r->regs_in + fld->offset + lo, r->regs_out + fld->offset + lo, hi - lo) == 0)
+                return 1;
+        } else if (o->bits > fld->bits) {
+            /* A wider name: it wins if something beyond this one changed. */
+            size_t lo = (fld->bits + 7u) / 8u, hi = (o->bits + 7u) / 8u;
+            if (memcmp(r->regs_in + o->offset + lo, r->regs_out + o->offset + lo, hi - lo) != 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 static json_t *changed_regs(const replay_record_t *r)
 {
     json_t *o = json_object();
     for (size_t i = 0; i < r->arch->n_regs; i++) {
         const replay_field_t *fld = &r->arch->regs[i];
         size_t n = (fld->bits + 7u) / 8u;
-        if (memcmp(r->regs_in + fld->offset, r->regs_out + fld->offset, n) != 0)
+        if (field_changed(r, fld) && !aliased_away(r, fld))
             json_object_set_new(o, fld->name, replay_hex_value(r->regs_out + fld->offset, n));
     }
     return o;
