@@ -4,6 +4,7 @@
  * vcpufault: it dereferences device registers like any driver. On the trap
  * host each of those accesses faults and is emulated.
  */
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -100,6 +101,7 @@ void demo_x86_guest(volatile struct ns16550 *uart, volatile struct rtc_timer *rt
     /* Without volatile the compiler folds |= into one OR on memory: also an MMIO access. */
     uint32_t *scratch = (uint32_t *)(uintptr_t)&rtc->scratch;
     *scratch |= 0x100;
+    atomic_signal_fence(memory_order_seq_cst); /* the driver's wmb(): mailbox before doorbell */
     rtc->ctrl |= RTC_CTRL_DOORBELL;
     rtc->ctrl &= ~(uint32_t)RTC_CTRL_ENABLE;
     uart_puts(uart, "bye\n");
