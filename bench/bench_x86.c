@@ -5,6 +5,8 @@
  * bytes runs in the same program as the reference; the ratio is printed.
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <vcpufault/x86.h>
 
@@ -80,6 +82,15 @@ static uint64_t run_vf(unsigned k, uint64_t iters)
             vf_fault_advance(&f);
         }
         sum += regs.gpr[VF_X86_RAX] + regs.rip + vf_fault_state(&f);
+    }
+    /* A figure for an operation that failed would mean nothing. */
+    /* One REP element leaves RIP on the instruction with RCX one less. */
+    int stepped = in->bytes[0] == 0xf3 ? regs.gpr[VF_X86_RCX] == 99 && regs.gpr[VF_X86_RDI] == DEV_GPA + 8
+                                       : regs.rip == CODE_GPA + in->len;
+    if (iters > 0 && (vf_fault_state(&f) != VF_STATE_DONE || !stepped)) {
+        fprintf(stderr, "bench_x86: case %u did not complete: %s: %s\n", k,
+                vf_error_name(vf_fault_error(&f)), vf_fault_message(&f));
+        exit(1);
     }
     return sum;
 }
