@@ -59,7 +59,7 @@ GUEST_CODE static void uart_putu(volatile struct ns16550 *u, uint64_t v, unsigne
         uart_putc(u, buf[--n]);
 }
 
-void demo_x86_guest(volatile struct ns16550 *uart, volatile struct rtc_timer *rtc)
+GUEST_CODE void demo_x86_guest(volatile struct ns16550 *uart, volatile struct rtc_timer *rtc)
 {
     uart_init(uart);
     uart_puts(uart, "Hello from an x86 guest driver: 16550 console, every register access trapped.\n");
