@@ -39,7 +39,7 @@
  *
  * An access that cannot be emulated (unsupported instruction, an access that
  * leaves the trapped regions, an instruction fetch from trapped memory, an
- * exception the guest would have to take such as #DE) is reported to the
+ * exception the guest would have to take such as #DE, given in `inject`) is reported to the
  * faulting region's `error` callback with the instruction bytes and the
  * reason. If there is no callback, or it returns, the host writes the message
  * to stderr and calls abort(): a deliberate, explained crash, never a hang.
@@ -77,6 +77,7 @@ typedef struct vf_trap_error_info {
     uint8_t is_write;      /**< the page fault was a write */
     vf_error_t error;      /**< why: the library's error code */
     const char *reason;    /**< the library's (or host's) static explanation */
+    vf_inject_t inject;    /**< with VF_ERR_INJECT: the exception the guest must take (x86 vector 0 #DE...) */
     char message[320];     /**< one line naming all of the above, no newline */
 } vf_trap_error_info_t;
 

@@ -270,7 +270,7 @@ static void write_all(int fd, const char *s, size_t n)
 }
 
 static void report_error(region_t *r, uint64_t rip, uint64_t addr, int is_write, vf_error_t err,
-                         const char *reason)
+                         const char *reason, const vf_fault_t *f)
 {
     vf_trap_error_info_t info;
     memset(&info, 0, sizeof(info));
@@ -281,6 +281,11 @@ static void report_error(region_t *r, uint64_t rip, uint64_t addr, int is_write,
     info.error = err;
     info.reason = reason != NULL ? reason : "";
     info.nbytes = read_insn_bytes(rip, info.bytes);
+    if (f != NULL)
+        info.inject = vf_fault_injection(f);
+    char vector[40] = "";
+    if (info.inject.kind == VF_INJECT_X86_EXCEPTION)
+        snprintf(vector, sizeof(vector), " (x86 exception vector %u)", info.inject.code);
     static const char digits[] = "0123456789abcdef";
     char hex[15 * 3 + 1] = "";
     for (unsigned i = 0; i < info.nbytes; i++) {
@@ -290,9 +295,9 @@ static void report_error(region_t *r, uint64_t rip, uint64_t addr, int is_write,
     }
     snprintf(info.message, sizeof(info.message),
              "vcpufault trap: cannot emulate the %s of 0x%llx by the instruction at 0x%llx "
-             "(bytes %s): %s: %s",
+             "(bytes %s): %s: %s%s",
              is_write ? "write" : "read", (unsigned long long)addr, (unsigned long long)rip,
-             info.nbytes != 0 ? hex : "unreadable", vf_error_name(err), info.reason);
+             info.nbytes != 0 ? hex : "unreadable", vf_error_name(err), info.reason, vector);
     if (r != NULL && r->dev.error != NULL)
         r->dev.error(r->dev.ctx, &info);
     /* Nobody took it: stop here, loudly, rather than run on with wrong state. */
@@ -365,7 +370,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
     int is_write = (err & PF_WRITE) != 0;
     if (err & PF_FETCH)
-        report_error(r, rip, addr, 0, VF_ERR_NOT_MMIO, "instruction fetch from trapped memory");
+        report_error(r, rip, addr, 0, VF_ERR_NOT_MMIO, "instruction fetch from trapped memory", NULL);
 
     vf_x86_regs_t regs, before;
     regs_from_context(&regs, uc);
@@ -388,13 +393,13 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     if (e == VF_OK)
         e = vf_fault_decode(f);
     if (e != VF_OK)
-        report_error(r, rip, addr, is_write, e, vf_fault_message(f));
+        report_error(r, rip, addr, is_write, e, vf_fault_message(f), f);
 
     unsigned pieces = 0;
     while (vf_fault_state(f) == VF_STATE_ACCESS) {
         const char *why = ++pieces > MAX_PIECES ? "too many accesses" : serve_piece(f, sel4);
         if (why != NULL)
-            report_error(r, rip, addr, is_write, VF_ERR_UNSUPPORTED, why);
+            report_error(r, rip, addr, is_write, VF_ERR_UNSUPPORTED, why, NULL);
     }
     if (vf_fault_state(f) == VF_STATE_IDLE) {
         /* restart_vcpu_fault(): run the instruction again, nothing changed. */
@@ -402,7 +407,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
         return;
     }
     if (vf_fault_state(f) != VF_STATE_DONE)
-        report_error(r, rip, addr, is_write, vf_fault_error(f), vf_fault_message(f));
+        report_error(r, rip, addr, is_write, vf_fault_error(f), vf_fault_message(f), f);
 
     uint8_t bytes[15];
     uint8_t nbytes = read_insn_bytes(rip, bytes);
@@ -413,7 +418,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
         zmm = insn->rt;
     if (regs_to_context(&regs, &before, uc, zmm) != 0)
         report_error(r, rip, addr, is_write, VF_ERR_UNSUPPORTED,
-                     "the instruction changed YMM state the signal frame does not hold");
+                     "the instruction changed YMM state the signal frame does not hold", NULL);
     if (r->dev.trace != NULL) {
         vf_trap_event_t ev;
         memset(&ev, 0, sizeof(ev));
