@@ -131,7 +131,13 @@ void vf_trap_thread_fini(void);
  */
 void *vf_trap_map(size_t len, const vf_trap_device_t *dev);
 
-/** Unmap a region returned by vf_trap_map(); no thread may be using it. Returns 0 or -1. */
+/**
+ * Like vf_trap_map(), at exactly `addr` (page-aligned, e.g. a device's guest-physical address
+ * or an address below 4 GiB for 32-bit addressing). NULL if anything is mapped there already.
+ */
+void *vf_trap_map_at(void *addr, size_t len, const vf_trap_device_t *dev);
+
+/** Unmap a region returned by vf_trap_map() or vf_trap_map_at(); no thread may be using it. Returns 0 or -1. */
 int vf_trap_unmap(void *base);
 
 #ifdef __cplusplus

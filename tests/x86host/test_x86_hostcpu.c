@@ -60,6 +60,7 @@ static uint8_t *dev;           /* the trapped region */
 static uint8_t *ram;           /* RAM for string instructions / stack */
 static uint8_t backing[DEV_SIZE]; /* the device model's memory */
 static size_t insn_at;         /* offset of the instruction in `code` */
+static int force_a32;          /* generate with the address-size prefix (67): 32-bit addressing */
 static int have_avx;
 
 /* ---------------------------------------------------------- random */
@@ -334,6 +335,18 @@ static void emit_modrm(gcase_t *c, buf_t *b, unsigned reg, amode_t *am, size_t *
     }
 }
 
+/* With 32-bit addressing only the low halves of base and index count: make the high halves noise. */
+static void a32_garble(gcase_t *c, const amode_t *am)
+{
+    if (!force_a32)
+        return;
+    uint64_t hi = rnd() << 32;
+    if (am->mode == AM_SIB_D8 || am->mode == AM_SIB_D32 || am->mode == AM_SIB_NOBASE)
+        c->in.gpr[am->index] = (c->in.gpr[am->index] & 0xffffffffull) | (rnd() << 32);
+    if (am->mode != AM_RIP && am->mode != AM_SIB_NOBASE)
+        c->in.gpr[am->base] = (c->in.gpr[am->base] & 0xffffffffull) | hi;
+}
+
 /* Prefixes, REX, opcode, ModRM memory operand, immediate; fixes up RIP-relative displacements. */
 typedef struct insn_spec {
     uint8_t pfx[4];
@@ -353,6 +366,8 @@ static void emit_insn(gcase_t *c, const insn_spec_t *s, amode_t *am)
     /* Null segment overrides now and then: 64-bit mode ignores CS/DS/ES/SS. */
     if (rn(8) == 0)
         b1(&b, (const uint8_t[]){0x2e, 0x3e, 0x26, 0x36}[rn(4)]);
+    if (force_a32)
+        b1(&b, 0x67);
     for (unsigned i = 0; i < s->npfx; i++)
         b1(&b, s->pfx[i]);
     unsigned rex = (s->w ? 8u : 0u) | (s->reg >= 8 ? 4u : 0u);
@@ -366,6 +381,7 @@ static void emit_insn(gcase_t *c, const insn_spec_t *s, amode_t *am)
         b1(&b, s->op[i]);
     size_t disp_at;
     emit_modrm(c, &b, s->reg, am, &disp_at);
+    a32_garble(c, am);
     for (unsigned i = 0; i < s->immlen; i++)
         b1(&b, (unsigned)(s->imm >> (8 * i)) & 0xff);
     c->len = (unsigned)b.n;
@@ -442,10 +458,14 @@ static void gen_mov_moffs(gcase_t *c)
     buf_t b = {c->insn, 0};
     unsigned size = rand_size();
     unsigned store = rn(2);
+    if (force_a32) b1(&b, 0x67);
     if (size == 2) b1(&b, 0x66);
     if (size == 8) b1(&b, 0x48);
     b1(&b, (store ? 0xa2 : 0xa0) + (size == 1 ? 0 : 1));
-    b8(&b, dev_target(1));
+    if (force_a32)
+        b4(&b, (uint32_t)dev_target(1)); /* moffs32 */
+    else
+        b8(&b, dev_target(1));
     c->len = (unsigned)b.n;
 }
 
@@ -884,6 +904,7 @@ static void gen_string(gcase_t *c)
     unsigned rep = rn(3); /* none, F3, F2 (F2 only for cmps/scas) */
     if (rep == 2 && k != 3 && k != 4)
         rep = 1;
+    if (force_a32) b1(&b, 0x67);
     if (rep == 1) b1(&b, 0xf3);
     if (rep == 2) b1(&b, 0xf2);
     if (size == 2) b1(&b, 0x66);
@@ -901,6 +922,9 @@ static void gen_string(gcase_t *c)
     c->in.gpr[6] = (src_dev ? (uint64_t)(uintptr_t)dev : (uint64_t)(uintptr_t)ram) + so;
     c->in.gpr[7] = (dst_dev ? (uint64_t)(uintptr_t)dev : (uint64_t)(uintptr_t)ram) + dof;
     c->in.gpr[1] = rep ? rn(7) : rnd();
+    if (force_a32) /* ESI, EDI and ECX: the high halves must not matter */
+        for (unsigned r = 1; r <= 7; r += (r == 1 ? 5 : 1))
+            c->in.gpr[r] = (c->in.gpr[r] & 0xffffffffull) | (rnd() << 32);
     /* Small alphabets so REPE/REPNE comparisons stop at varied places. */
     if (k >= 3) {
         for (unsigned i = 0; i < DEV_SIZE; i++) c->mem[i] = (uint8_t)rn(2);
@@ -965,6 +989,8 @@ static void gen_avx(gcase_t *c)
     amode_t am;
     pick_amode(&am, dev_target(f->align == 16 ? (l ? 32 : 16) : 1), 0);
     buf_t b = {c->insn, 0};
+    if (force_a32)
+        b1(&b, 0x67);
     unsigned pp = f->pfx == 0x66 ? 1 : f->pfx == 0xf3 ? 2 : f->pfx == 0xf2 ? 3 : 0;
     unsigned x = (am.mode == AM_SIB_D8 || am.mode == AM_SIB_D32 || am.mode == AM_SIB_NOBASE) && am.index >= 8;
     unsigned bb = am.mode != AM_RIP && am.mode != AM_SIB_NOBASE && am.base >= 8;
@@ -980,6 +1006,7 @@ static void gen_avx(gcase_t *c)
     b1(&b, f->op);
     size_t disp_at;
     emit_modrm(c, &b, reg, &am, &disp_at);
+    a32_garble(c, &am);
     c->len = (unsigned)b.n;
     if (am.mode == AM_RIP) {
         uint64_t next = (uint64_t)(uintptr_t)(code + insn_at + b.n);
@@ -1020,6 +1047,39 @@ static void gen_segment(gcase_t *c)
     emit_insn(c, &s, &am);
 }
 
+static void gen_mov_load(gcase_t *c);
+static void gen_mov_store(gcase_t *c);
+static void gen_mov_imm(gcase_t *c);
+static void gen_mov_moffs(gcase_t *c);
+static void gen_movx(gcase_t *c);
+static void gen_alu_load(gcase_t *c);
+static void gen_alu_store(gcase_t *c);
+static void gen_alu_imm(gcase_t *c);
+static void gen_shift(gcase_t *c);
+static void gen_bt(gcase_t *c);
+static void gen_cmpxchg(gcase_t *c);
+static void gen_pushpop(gcase_t *c);
+static void gen_string(gcase_t *c);
+static void gen_sse(gcase_t *c);
+static void gen_avx(gcase_t *c);
+
+/* The address-size prefix on the other generators' forms: EA, moffs, ESI/EDI/ECX are 32-bit. */
+static void gen_addr32(gcase_t *c)
+{
+    static void (*const gens[])(gcase_t *) = {
+        gen_mov_load, gen_mov_store, gen_mov_imm, gen_mov_moffs, gen_movx, gen_alu_load,
+        gen_alu_store, gen_alu_imm, gen_shift, gen_bt, gen_cmpxchg, gen_pushpop, gen_string,
+        gen_sse, gen_avx,
+    };
+    unsigned k;
+    do
+        k = rn(sizeof(gens) / sizeof(gens[0]));
+    while (gens[k] == gen_avx && !have_avx);
+    force_a32 = 1;
+    gens[k](c);
+    force_a32 = 0;
+}
+
 /* ---------------------------------------------------------- running */
 
 typedef struct gclass {
@@ -1058,6 +1118,7 @@ static const gclass_t classes[] = {
     {"avx moves (vex)", gen_avx, 1200, 1},
     {"fs/gs segment override", gen_segment, 600, 0},
     {"div/idiv raising #DE (or not)", gen_divfault, 1000, 0},
+    {"address-size override (67)", gen_addr32, 1500, 0},
 };
 #define N_CLASSES (sizeof(classes) / sizeof(classes[0]))
 
@@ -1347,16 +1408,24 @@ static int setup(void **state)
     unsigned a, b, c2, d;
     if (__get_cpuid(1, &a, &b, &c2, &d))
         have_avx = (c2 & (1u << 28)) && (c2 & (1u << 27)); /* AVX and OSXSAVE */
-    hm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (hm == MAP_FAILED || code == MAP_FAILED || ram == MAP_FAILED)
-        return -1;
     if (vf_trap_init() != 0)
         return -1;
     sigaction(SIGSEGV, NULL, &trap_action);
+    /* Everything below 4 GiB, so 32-bit addressing (67) reaches it: the first free window. */
     vf_trap_device_t devm = {.read = dev_read, .write = dev_write, .error = dev_error};
-    dev = vf_trap_map(DEV_SIZE, &devm);
+    for (uintptr_t w = 0x20000000u; w < 0x60000000u && dev == NULL; w += 0x1000000u) {
+        int fl = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+        hm = mmap((void *)w, 4096, PROT_READ | PROT_WRITE, fl, -1, 0);
+        code = mmap((void *)(w + 0x10000), 4096, PROT_READ | PROT_WRITE | PROT_EXEC, fl, -1, 0);
+        ram = mmap((void *)(w + 0x20000), RAM_SIZE, PROT_READ | PROT_WRITE, fl, -1, 0);
+        if (hm == (void *)w && code == (void *)(w + 0x10000) && ram == (void *)(w + 0x20000))
+            dev = vf_trap_map_at((void *)(w + 0x30000), DEV_SIZE, &devm);
+        if (dev == NULL) {
+            if (hm != MAP_FAILED) munmap(hm, 4096);
+            if (code != MAP_FAILED) munmap(code, 4096);
+            if (ram != MAP_FAILED) munmap(ram, RAM_SIZE);
+        }
+    }
     if (dev == NULL)
         return -1;
     buf_t bb = {code, 0};

@@ -500,9 +500,10 @@ int vf_trap_init(void)
     return vf_trap_thread_init();
 }
 
-void *vf_trap_map(size_t len, const vf_trap_device_t *dev)
+/* Map and register a region; at exactly `at` when it is not NULL. */
+static void *map_region(void *at, size_t len, const vf_trap_device_t *dev)
 {
-    if (len == 0 || dev == NULL ||
+    if (len == 0 || dev == NULL || ((uintptr_t)at & (page_size - 1)) != 0 ||
         (dev->sel4_fault == NULL && (dev->read == NULL || dev->write == NULL)))
         return NULL;
     len = (len + page_size - 1) & ~(page_size - 1);
@@ -512,8 +513,14 @@ void *vf_trap_map(size_t len, const vf_trap_device_t *dev)
         if (atomic_load(&regions[i].base) == 0)
             slot = &regions[i];
     void *p = MAP_FAILED;
-    if (slot != NULL)
-        p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (slot != NULL) {
+        int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (at != NULL ? MAP_FIXED_NOREPLACE : 0);
+        p = mmap(at, len, PROT_NONE, flags, -1, 0);
+        if (p != MAP_FAILED && at != NULL && p != at) { /* a kernel without MAP_FIXED_NOREPLACE took it as a hint */
+            munmap(p, len);
+            p = MAP_FAILED;
+        }
+    }
     if (p != MAP_FAILED) {
         slot->len = len;
         slot->dev = *dev;
@@ -521,6 +528,16 @@ void *vf_trap_map(size_t len, const vf_trap_device_t *dev)
     }
     pthread_mutex_unlock(&regions_lock);
     return p == MAP_FAILED ? NULL : p;
+}
+
+void *vf_trap_map(size_t len, const vf_trap_device_t *dev)
+{
+    return map_region(NULL, len, dev);
+}
+
+void *vf_trap_map_at(void *addr, size_t len, const vf_trap_device_t *dev)
+{
+    return addr != NULL ? map_region(addr, len, dev) : NULL;
 }
 
 int vf_trap_unmap(void *base)
