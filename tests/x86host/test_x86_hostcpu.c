@@ -793,11 +793,23 @@ static void gen_bt(gcase_t *c)
         s.immlen = 1;
         rm_insn(c, &s, 1, 0);
     } else {
+        /*
+         * A register bit offset is signed and moves the access: the CPU touches the
+         * operand-size word at EA + (offset >> log2(bits)) * size. Pick that word in the
+         * device, near or far from EA (up to the offset register's range).
+         */
         set_op(&s, (const uint8_t[]){0x0f, (uint8_t)(0xa3 + 8 * op)}, 2);
         s.reg = rn(16);
-        rm_insn(c, &s, 1, 1u << s.reg);
-        /* A register bit offset moves the address: keep it inside the region. */
-        c->in.gpr[s.reg] = (uint64_t)(int64_t)((int)rn(768) - 256);
+        unsigned bits = 8 * size;
+        uint64_t a = dev_target(1);
+        int64_t k = rn(2) ? (int64_t)rn(64) - 32
+                  : size == 2 ? (int64_t)rn(4096) - 2048 : (int64_t)(rnd() % (1u << 24)) - (1 << 23);
+        int64_t off = k * (int64_t)bits + (int64_t)rn(bits);
+        amode_t am;
+        pick_amode(&am, a - (uint64_t)(k * (int64_t)size), 1u << s.reg);
+        emit_insn(c, &s, &am);
+        uint64_t keep = size == 8 ? ~0ull : (1ull << bits) - 1;
+        c->in.gpr[s.reg] = (rnd() & ~keep) | ((uint64_t)off & keep);
     }
     c->undef = F_OF | F_SF | F_AF | F_PF;
 }
@@ -1020,6 +1032,8 @@ static void gen_avx(gcase_t *c)
     }
 }
 
+static void gen_string(gcase_t *c);
+
 /*
  * FS and GS overrides: the only segments with a base in 64-bit mode. FS keeps
  * the C library's thread pointer (the trap host reads it with arch_prctl);
@@ -1036,6 +1050,15 @@ static void gen_segment(gcase_t *c)
         unsigned long fs = 0;
         syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
         seg = fs;
+    }
+    if (rn(4) == 0) {
+        /* String instructions: the override applies to the source (DS:RSI) only, never ES:RDI. */
+        gen_string(c);
+        memmove(c->insn + 1, c->insn, c->len);
+        c->insn[0] = gs ? 0x65 : 0x64;
+        c->len++;
+        c->in.gpr[6] -= seg;
+        return;
     }
     insn_spec_t s = {0};
     s.pfx[s.npfx++] = gs ? 0x65 : 0x64;
