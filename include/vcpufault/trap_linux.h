@@ -87,6 +87,7 @@ typedef struct vf_trap_event {
     uint8_t bytes[15];     /**< its bytes */
     uint8_t length;        /**< its decoded length */
     uint8_t accesses;      /**< device accesses it made (pieces) */
+    uint8_t size;          /**< bytes per access as the instruction makes them (before any split) */
     uint8_t is_write;      /**< the page fault was a write */
 } vf_trap_event_t;
 

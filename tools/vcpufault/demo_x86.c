@@ -231,6 +231,7 @@ static unsigned classify(const uint8_t *b, unsigned n)
 
 typedef struct stats {
     unsigned faults[C_COUNT], accesses[C_COUNT], uart[C_COUNT];
+    unsigned by_size[33];
     uint8_t example[C_COUNT][15];
     uint8_t example_len[C_COUNT];
 } stats_t;
@@ -244,6 +245,8 @@ static void trace(void *ctx, const vf_trap_event_t *ev)
     unsigned c = classify(ev->bytes, ev->length != 0 ? ev->length : 15);
     stats.faults[c]++;
     stats.accesses[c] += ev->accesses;
+    if (ev->size <= 32)
+        stats.by_size[ev->size]++;
     if (ctx == &uart)
         stats.uart[c]++;
     if (stats.example_len[c] == 0) {
@@ -301,6 +304,11 @@ int cmd_demo_x86(int argc, char **argv)
         total_acc += stats.accesses[c];
     }
     printf("  %-24s %8u %8s %8u\n", "total", total, "", total_acc);
+    printf("by access width:");
+    for (unsigned w = 1; w <= 32; w *= 2)
+        if (stats.by_size[w] != 0)
+            printf("  %u byte%s: %u", w, w == 1 ? "" : "s", stats.by_size[w]);
+    printf("\n");
     vf_trap_unmap((void *)(uintptr_t)u);
     vf_trap_unmap((void *)(uintptr_t)t);
     return 0;

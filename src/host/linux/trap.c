@@ -426,6 +426,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
         memcpy(ev.bytes, bytes, nbytes);
         ev.length = insn != NULL ? insn->length : 0;
         ev.accesses = (uint8_t)pieces;
+        ev.size = insn != NULL ? insn->size : 0;
         ev.is_write = (uint8_t)is_write;
         r->dev.trace(r->dev.ctx, &ev);
     }
