@@ -293,6 +293,8 @@ static x86_result_t decode_vex_insn(cursor_t *c, x86_dec_t *d, unsigned mode, un
     } else if (c->vex_map == 0 || c->vex_map > 3) {
         return res(X86_DEC_UNDEFINED, "reserved VEX opcode map");
     }
+    if (c->vex_map == 1 && (opc & 0xf0u) == 0x80u)
+        return res(X86_DEC_UNDEFINED, "no VEX instruction at 0F 80-8F");
     d->opsize = 4;
     d->addrsize = (uint8_t)(mode == 8 ? 8 : mode);
     if (c->pfx67)
@@ -395,6 +397,8 @@ static x86_result_t finish(const cursor_t *c, x86_dec_t *d, unsigned mode, unsig
         d->vvvv = (opc & 1u) ? X86_COUNT_CL : X86_COUNT_IMM;
         break;
     case X86_OP_SSE_LD: case X86_OP_SSE_ST:
+        if ((e->aux & X86_SSE_MEMONLY) && !mem)
+            return res(X86_DEC_UNDEFINED, "non-temporal move with a register operand");
         if ((e->aux & X86_SSE_Q) && (c->rex & 8))
             d->memsize = 8;
         d->reg &= 15u; /* an xmm number: the byte-register mapping does not apply */
@@ -408,8 +412,10 @@ static x86_result_t finish(const cursor_t *c, x86_dec_t *d, unsigned mode, unsig
             return res(X86_DEC_UNDEFINED, "CMPXCHG8B with a register operand");
         break;
     case X86_OP_MOV_ST:
-        if (map == 2 && (c->pfx66 || !mem))
-            return res(X86_DEC_UNDEFINED, "MOVNTI with a 66 prefix or a register operand");
+        if (map == 2 && (c->pfx66 || c->rep || !mem))
+            return res(X86_DEC_UNDEFINED, "MOVNTI with a 66, F2 or F3 prefix or a register operand");
+        if (map == 2) /* MOVNTI My,Gy: 32 or 64 bits, never 16 */
+            d->opsize = d->memsize = (c->rex & 8) ? 8 : 4;
         break;
     case X86_OP_MOVBE_LD: case X86_OP_MOVBE_ST:
         if (!mem)
@@ -432,6 +438,8 @@ static x86_result_t finish(const cursor_t *c, x86_dec_t *d, unsigned mode, unsig
 x86_result_t vf_x86_decode_bytes(const uint8_t *bytes, unsigned avail, unsigned mode, x86_dec_t *d)
 {
     cursor_t c = {bytes, avail, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    unsigned real = (mode & X86_MODE_REAL) != 0;
+    mode &= 0xfu;
     unsigned modrm = 0, map;
     x86_opinfo_t e;
 
@@ -461,6 +469,8 @@ x86_result_t vf_x86_decode_bytes(const uint8_t *bytes, unsigned avail, unsigned 
 
     if (first == 0xc4 || first == 0xc5) {
         int v = is_vex(&c, mode);
+        if (v > 0 && real)
+            return res(X86_DEC_UNDEFINED, "VEX in real or virtual-8086 mode");
         if (v < 0)
             return out_of_bytes(&c);
         if (v) {
@@ -502,6 +512,8 @@ x86_result_t vf_x86_decode_bytes(const uint8_t *bytes, unsigned avail, unsigned 
             decode_sizes(&c, d, mode, e.flags);
         }
     }
+    if (map == 2 && opc == 0x78 && (c.pfx66 || c.rep == 0xf2))
+        e.imm = X86_I_16; /* AMD EXTRQ/INSERTQ: two imm8 */
     if (decode_imm(&c, d, e.imm, mode) != 0)
         return out_of_bytes(&c);
     d->len = (uint8_t)c.pos;

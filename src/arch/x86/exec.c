@@ -170,9 +170,7 @@ static void exec_div(x86_state_t *s, const vf_x86_regs_t *r, uint64_t m, int sig
             m = (~m + 1) & mask;
     }
     if (size < 8) {
-        uint64_t n = (hi << bits) | lo;
-        q = n / m;
-        rem = n % m;
+        q = div128(0, (hi << bits) | lo, m, &rem);
     } else if (hi >= m) {
         s->fault = 1;
         return;

@@ -93,14 +93,15 @@ static vf_error_t fetch_decode(vf_fault_t *f, const vf_x86_regs_t *r, unsigned m
         return vf_fail(f, VF_ERR_FETCH, "no host read_phys to fetch the instruction");
     if (fetch_page(f, r, lin, buf, 15, &n) != 0)
         return vf_fail(f, VF_ERR_FETCH, "instruction address does not translate (guest page tables)");
-    x86_result_t res = vf_x86_decode_bytes(buf, n, mode, d);
+    unsigned dmode = mode | (!(r->cr0 & CR0_PE) || (r->rflags & X86_VM) ? X86_MODE_REAL : 0u);
+    x86_result_t res = vf_x86_decode_bytes(buf, n, dmode, d);
     if (res.status == X86_DEC_MORE && n < 15 && ((lin + n) & (PAGE - 1)) == 0) {
         uint64_t next = lin + n;
         if (mode != 8)
             next &= 0xffffffffu;
         if (fetch_page(f, r, next, buf + n, 15 - n, &more) != 0)
             return vf_fail(f, VF_ERR_FETCH, "instruction straddles into a page that does not translate");
-        res = vf_x86_decode_bytes(buf, n + more, mode, d);
+        res = vf_x86_decode_bytes(buf, n + more, dmode, d);
     }
     switch (res.status) {
     case X86_DEC_OK:
@@ -181,9 +182,11 @@ static vf_error_t plan_operand(vf_fault_t *f, const vf_x86_regs_t *r, x86_state_
     vf_error_t err;
     if (d->op == X86_OP_BT && !d->vvvv) {
         /* Register bit offset: a signed bit string index that can reach other operands. */
-        int64_t off = (int64_t)vf_sext(vf_x86_get(r, d->reg, d->opsize), d->opsize * 8u);
-        int64_t units = off >= 0 ? off / (d->opsize * 8) : -((-(off + 1)) / (d->opsize * 8)) - 1;
-        ea = (ea + (uint64_t)units * d->opsize) & vf_x86_mask(d->addrsize);
+        uint64_t off = vf_sext(vf_x86_get(r, d->reg, d->opsize), d->opsize * 8u);
+        unsigned sh = d->opsize == 2 ? 4u : d->opsize == 4 ? 5u : 6u; /* log2 of the bits */
+        /* floor(off / bits) without a division: complement, shift, complement for negatives */
+        uint64_t units = (off >> 63) ? ~(~off >> sh) : off >> sh;
+        ea = (ea + units * d->opsize) & vf_x86_mask(d->addrsize);
     }
     if (d->op == X86_OP_POP_M && d->base == VF_X86_RSP)
         ea = (ea + d->memsize) & vf_x86_mask(d->addrsize); /* POP computes the address after RSP moves */

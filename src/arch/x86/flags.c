@@ -118,7 +118,9 @@ uint64_t vf_x86_shift(unsigned op, unsigned size, uint64_t a, unsigned count, ui
         return r;
     }
     case X86_RCL: case X86_RCR: {
-        unsigned c = size < 4 ? count % (bits + 1) : count;
+        unsigned c = count;
+        while (size < 4 && c > bits)
+            c -= bits + 1; /* count mod 9 or 17 (count <= 31) */
         cf = *fl & X86_CF;
         uint64_t of_before = msb(a, size) ^ cf;
         r = rotate_carry(op == X86_RCL, size, a, c, &cf);

@@ -144,23 +144,24 @@ const x86_opinfo_t vf_x86_groups[X86_NGROUPS][8] = {
 #define AL X86_SSE_ALIGN
 #define ZR X86_SSE_ZERO
 #define Q X86_SSE_Q
+#define NT (X86_SSE_ALIGN | X86_SSE_MEMONLY)
 const x86_opinfo_t vf_x86_sse[X86_NSSE][4] = {
     /*             none          66            F3             F2 */
     [X86_S_10] = {LD(0, 16), LD(0, 16), LD(ZR, 4), LD(ZR, 8)},          /* MOVUPS MOVUPD MOVSS MOVSD */
     [X86_S_11] = {ST(0, 16), ST(0, 16), ST(0, 4), ST(0, 8)},
     [X86_S_28] = {LD(AL, 16), LD(AL, 16), INV, INV},                    /* MOVAPS MOVAPD */
     [X86_S_29] = {ST(AL, 16), ST(AL, 16), INV, INV},
-    [X86_S_2B] = {ST(AL, 16), ST(AL, 16), INV, INV},                    /* MOVNTPS MOVNTPD */
+    [X86_S_2B] = {ST(NT, 16), ST(NT, 16), INV, INV},                    /* MOVNTPS MOVNTPD */
     [X86_S_6E] = {N, LD(ZR | Q, 4), INV, INV},                          /* MMX MOVD; MOVD/MOVQ xmm */
     [X86_S_7E] = {N, ST(Q, 4), LD(ZR, 8), INV},                         /* MOVD/MOVQ store; MOVQ load */
     [X86_S_6F] = {N, LD(AL, 16), LD(0, 16), INV},                       /* MOVDQA MOVDQU */
     [X86_S_7F] = {N, ST(AL, 16), ST(0, 16), INV},
     [X86_S_D6] = {INV, ST(0, 8), N, N},                                 /* MOVQ m64, xmm */
-    [X86_S_E7] = {N, ST(AL, 16), INV, INV},                             /* MOVNTQ (MMX); MOVNTDQ */
+    [X86_S_E7] = {N, ST(NT, 16), INV, INV},                             /* MOVNTQ (MMX); MOVNTDQ */
     [X86_S_B8] = {INV, INV, C(POPCNT, 0, NONE, 0), INV},
     [X86_S_BC] = {C(BSF, 0, NONE, 0), C(BSF, 0, NONE, 0), C(TZCNT, 0, NONE, 0), C(BSF, 0, NONE, 0)},
     [X86_S_BD] = {C(BSR, 0, NONE, 0), C(BSR, 0, NONE, 0), C(LZCNT, 0, NONE, 0), C(BSR, 0, NONE, 0)},
     [X86_S_38F0] = {C(MOVBE_LD, 0, NONE, 0), C(MOVBE_LD, 0, NONE, 0), INV, N}, /* F2: CRC32 */
     [X86_S_38F1] = {C(MOVBE_ST, 0, NONE, 0), C(MOVBE_ST, 0, NONE, 0), INV, N},
-    [X86_S_382A] = {N, LD(AL, 16), INV, INV},                           /* MOVNTDQA */
+    [X86_S_382A] = {N, LD(NT, 16), INV, INV},                           /* MOVNTDQA */
 };

@@ -94,7 +94,7 @@ enum { X86_COUNT_1, X86_COUNT_CL, X86_COUNT_IMM };
 #define X86_SSE_ALIGN 0x01u  /* aligned move: #GP if the address is not aligned to memsize */
 #define X86_SSE_ZERO 0x02u   /* a load zeroes the rest of the xmm register (MOVD/MOVQ/MOVSS/MOVSD) */
 #define X86_SSE_Q 0x04u      /* MOVD/MOVQ: 8 bytes with REX.W/VEX.W, else 4 */
-#define X86_SSE_GPR 0x08u    /* MOVD/MOVQ: the register form is a GPR (not an issue for memory) */
+#define X86_SSE_MEMONLY 0x08u /* non-temporal moves: no register form */
 
 /* RFLAGS bits. */
 #define X86_CF 0x001u
@@ -129,6 +129,13 @@ enum x86_imm {
     X86_I_REL8, X86_I_RELZ, X86_I_S8, X86_I_SZ,
 };
 
+/* Tables are internal: hidden, so position-independent code reaches them without a GOT. */
+#if defined(__GNUC__)
+#define VF_X86_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define VF_X86_HIDDEN
+#endif
+
 /* Opcode table entry: how one opcode's operands are encoded and what it does. */
 typedef struct x86_opinfo {
     uint8_t op;    /* enum x86_op, X86_OP_NONE when not emulated */
@@ -147,26 +154,30 @@ typedef struct x86_opinfo {
 #define X86_T_SSE 0x40u   /* mandatory prefix selects the entry: aux is the SSE row */
 #define X86_T_INV 0x80u   /* invalid opcode */
 
-extern const x86_opinfo_t vf_x86_map1[256];
-extern const x86_opinfo_t vf_x86_map2[256];
+extern const x86_opinfo_t VF_X86_HIDDEN vf_x86_map1[256];
+extern const x86_opinfo_t VF_X86_HIDDEN vf_x86_map2[256];
 
 /* Group indices (aux of an X86_T_GRP entry). */
 enum {
     X86_G1, X86_G1_S8, X86_G1A, X86_G2_IB, X86_G2, X86_G3, X86_G4, X86_G5, X86_G8, X86_G9,
     X86_G11, X86_G15, X86_NGROUPS
 };
-extern const x86_opinfo_t vf_x86_groups[X86_NGROUPS][8];
+extern const x86_opinfo_t VF_X86_HIDDEN vf_x86_groups[X86_NGROUPS][8];
 
 /* SSE rows (aux of an X86_T_SSE entry); columns are no prefix, 66, F3, F2. */
 enum {
     X86_S_10, X86_S_11, X86_S_28, X86_S_29, X86_S_2B, X86_S_6E, X86_S_7E, X86_S_6F, X86_S_7F,
     X86_S_D6, X86_S_E7, X86_S_B8, X86_S_BC, X86_S_BD, X86_S_38F0, X86_S_38F1, X86_S_382A, X86_NSSE
 };
-extern const x86_opinfo_t vf_x86_sse[X86_NSSE][4];
+extern const x86_opinfo_t VF_X86_HIDDEN vf_x86_sse[X86_NSSE][4];
+
+/* Flag or-ed into the decoder's mode: real or virtual-8086 mode (no VEX). */
+#define X86_MODE_REAL 0x10u
 
 /*
  * Decode one instruction. Pure: `bytes` (avail of them) and the code size
- * (2, 4 or 8) in, a descriptor out. X86_DEC_MORE when the bytes run out.
+ * (2, 4 or 8, with X86_MODE_REAL for real/virtual-8086 mode) in, a
+ * descriptor out. X86_DEC_MORE when the bytes run out.
  */
 x86_result_t vf_x86_decode_bytes(const uint8_t *bytes, unsigned avail, unsigned mode, x86_dec_t *d);
 
