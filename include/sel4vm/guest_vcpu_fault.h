@@ -34,12 +34,13 @@
 extern "C" {
 #endif
 
-#ifndef SEL4_WORD_DEFINED
-#if !defined(__SEL4_SIMPLE_TYPES_H) && !defined(__LIBSEL4_SIMPLE_TYPES_H)
-/** An unsigned machine word, as seL4 defines it (unless seL4's own headers already did). */
+/*
+ * seL4's own headers (sel4/sel4_arch/types.h) define seL4_Word together with
+ * the macro seL4_WordBits; use theirs when they came first.
+ */
+#ifndef seL4_WordBits
+/** An unsigned machine word, as seL4 defines it. */
 typedef uintptr_t seL4_Word;
-#endif
-#define SEL4_WORD_DEFINED 1
 #endif
 
 /**
