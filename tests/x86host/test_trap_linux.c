@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -458,6 +459,45 @@ static void test_vector_state(void **state)
     assert_int_equal(vf_trap_unmap(dev), 0);
 }
 
+/*
+ * Instruction bytes at page edges: `mov eax, [rdi]; ret` (8b 07 c3) split
+ * across two code pages, and ending on the last byte of a code page whose
+ * successor is not mapped (a fetch must not read past the instruction's page).
+ */
+static uint32_t call_at(uint8_t *fn, volatile void *arg)
+{
+    return ((uint32_t(*)(volatile void *))(uintptr_t)fn)(arg);
+}
+
+static void test_code_at_page_edges(void **state)
+{
+    (void)state;
+    static uint8_t backing[4096];
+    for (unsigned i = 0; i < sizeof(backing); i++)
+        backing[i] = (uint8_t)(i ^ 0x5a);
+    vf_trap_device_t d = {.read = ram_read, .write = ram_write, .ctx = backing};
+    uint8_t *dev = vf_trap_map(4096, &d);
+    assert_non_null(dev);
+    uint8_t *code = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(code != MAP_FAILED);
+    assert_int_equal(munmap(code + 2 * 4096, 4096), 0); /* nothing after the second page */
+    static const uint8_t fn[3] = {0x8b, 0x07, 0xc3};
+    uint8_t *split = code + 4096 - 1, *last = code + 2 * 4096 - 3;
+    memcpy(split, fn, 3);
+    memcpy(last, fn, 3);
+    __builtin___clear_cache((char *)code, (char *)code + 2 * 4096);
+    uint32_t want = (uint32_t)backing[0x40] | (uint32_t)backing[0x41] << 8 | (uint32_t)backing[0x42] << 16 |
+                    (uint32_t)backing[0x43] << 24;
+    trap_on();
+    uint32_t a = call_at(split, dev + 0x40);
+    uint32_t b = call_at(last, dev + 0x40);
+    trap_off();
+    assert_int_equal(a, want);
+    assert_int_equal(b, want);
+    munmap(code, 2 * 4096);
+    assert_int_equal(vf_trap_unmap(dev), 0);
+}
+
 static void test_map_arguments(void **state)
 {
     (void)state;
@@ -488,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_sel4_api),
         cmocka_unit_test(test_sel4_no_advance),
         cmocka_unit_test(test_vector_state),
+        cmocka_unit_test(test_code_at_page_edges),
         cmocka_unit_test(test_map_arguments),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
