@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -42,6 +43,7 @@ static int init_result = -1;
 static struct sigaction previous_action;
 static size_t page_size = 4096;
 static int have_vm_rw;          /* process_vm_readv works on ourselves */
+static int have_fsgsbase;       /* user-mode RDFSBASE/RDGSBASE (AT_HWCAP2 bit 1) */
 static uint32_t ymm_hi_offset;  /* XSAVE offset of YMM_Hi128 (component 2), 0 = none */
 static uint32_t zmm_hi_offset;  /* XSAVE offset of ZMM_Hi256 (component 6), 0 = none */
 static _Thread_local void *thread_altstack;
@@ -86,11 +88,20 @@ static int overlaps_region(uint64_t addr, size_t len)
  */
 static int mem_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
-    (void)ctx;
     if (len == 0)
         return 0;
     if (gpa + len < gpa || overlaps_region(gpa, len))
         return -1;
+    /*
+     * The page holding the faulting RIP was just executed from (the fault was
+     * a data access): it is mapped, and with no protection keys in use,
+     * readable. Copy from it directly; anything else goes through the kernel.
+     */
+    const uint64_t *rip_page = ctx;
+    if (rip_page != NULL && gpa >= *rip_page && gpa + len <= *rip_page + page_size) {
+        memcpy(buf, (const void *)(uintptr_t)gpa, len);
+        return 0;
+    }
     if (!have_vm_rw) {
         memcpy(buf, (const void *)(uintptr_t)gpa, len);
         return 0;
@@ -122,12 +133,13 @@ static int mem_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
 static uint8_t read_insn_bytes(uint64_t rip, uint8_t bytes[15])
 {
     uint8_t n = 0;
+    uint64_t rip_page = rip & ~(uint64_t)(page_size - 1);
     while (n < 15) {
         uint64_t a = rip + n;
         size_t chunk = page_size - (size_t)(a & (page_size - 1));
         if (chunk > (size_t)(15 - n))
             chunk = (size_t)(15 - n);
-        if (mem_read(NULL, a, bytes + n, chunk) != 0)
+        if (mem_read(&rip_page, a, bytes + n, chunk) != 0)
             break;
         n = (uint8_t)(n + chunk);
     }
@@ -167,6 +179,14 @@ static uint64_t xstate_bv(const uint8_t *xs)
 static uint64_t segment_base(int which)
 {
     unsigned long v = 0;
+    if (have_fsgsbase) {
+        /* The kernel enabled RDFSBASE/RDGSBASE for user mode: no system call. */
+        if (which == ARCH_GET_FS)
+            __asm__ volatile("rdfsbase %0" : "=r"(v));
+        else
+            __asm__ volatile("rdgsbase %0" : "=r"(v));
+        return v;
+    }
     if (syscall(SYS_arch_prctl, which, &v) != 0)
         return 0;
     return v;
@@ -377,7 +397,8 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     before = regs;
     vf_x86_exit_t exit = {addr, addr,
                           VF_X86_QUAL_GLA_VALID | (is_write ? VF_X86_QUAL_WRITE : VF_X86_QUAL_READ)};
-    vf_host_t host = {mem_read, mem_write, NULL, VF_HOST_IDENTITY};
+    uint64_t rip_page = rip & ~(uint64_t)(page_size - 1);
+    vf_host_t host = {mem_read, mem_write, &rip_page, VF_HOST_IDENTITY};
 
     /* seL4-API regions see word-sized pieces through a vm_vcpu_t; native ones whole accesses. */
     vm_vcpu_t vcpu;
@@ -410,12 +431,13 @@ static void handler(int sig, siginfo_t *si, void *ucv)
         report_error(r, rip, addr, is_write, vf_fault_error(f), vf_fault_message(f), f);
 
     uint8_t bytes[15];
-    uint8_t nbytes = read_insn_bytes(rip, bytes);
+    uint8_t nbytes = 0;
     const vf_insn_t *insn = vf_fault_insn(f);
-    int zmm = -1;
-    if (insn != NULL && (insn->flags & VF_INSN_FP) && !(insn->flags & VF_INSN_WRITE) &&
-        insn->rt < 16 && is_vex(bytes, nbytes))
-        zmm = insn->rt;
+    int vector_load = insn != NULL && (insn->flags & VF_INSN_FP) && !(insn->flags & VF_INSN_WRITE) &&
+                      insn->rt < 16;
+    if (vector_load || r->dev.trace != NULL)
+        nbytes = read_insn_bytes(rip, bytes);
+    int zmm = vector_load && is_vex(bytes, nbytes) ? insn->rt : -1;
     if (regs_to_context(&regs, &before, uc, zmm) != 0)
         report_error(r, rip, addr, is_write, VF_ERR_UNSUPPORTED,
                      "the instruction changed YMM state the signal frame does not hold", NULL);
@@ -443,6 +465,7 @@ static void probe(void)
     uint8_t src[8] = {1, 2, 3, 4, 5, 6, 7, 8}, dst[8] = {0};
     struct iovec local = {dst, 8}, remote = {src, 8};
     have_vm_rw = process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == 8 && dst[7] == 8;
+    have_fsgsbase = (getauxval(AT_HWCAP2) & 2u) != 0;
     unsigned a, b, c, d;
     if (__get_cpuid_max(0, NULL) >= 0xd) {
         __cpuid_count(0xd, 0, a, b, c, d);
