@@ -32,7 +32,7 @@
  * Register state: RAX..R15, RIP, RFLAGS, XMM0..15 and the upper halves of
  * YMM0..15 (from the XSAVE frame when the kernel saved one; otherwise YMM
  * uppers read as zero and a write to them is refused). FS/GS bases come from
- * arch_prctl. AVX-512 state (ZMM upper halves, ZMM16..31, opmasks) is not
+ * RDFSBASE/RDGSBASE (or arch_prctl). AVX-512 state (ZMM upper halves, ZMM16..31, opmasks) is not
  * offered to the library; the host zeroes bits 511:256 of the destination of
  * a VEX-encoded load as the CPU does, and leaves that state alone otherwise.
  * The guest is 64-bit user code: CPL 3, long mode, identity translation.
