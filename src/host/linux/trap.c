@@ -579,4 +579,7 @@ int vf_trap_unmap(void *base)
     return rc;
 }
 
+#else
+/* The trap host needs x86-64 Linux; elsewhere this file is empty. */
+typedef int vf_trap_linux_unavailable_t;
 #endif
