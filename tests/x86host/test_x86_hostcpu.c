@@ -375,7 +375,7 @@ static void a32_garble(gcase_t *c, const amode_t *am)
 
 /* Prefixes, REX, opcode, ModRM memory operand, immediate; fixes up RIP-relative displacements. */
 typedef struct insn_spec {
-    uint8_t pfx[4];
+    uint8_t pfx[8];
     unsigned npfx;
     unsigned w;        /* REX.W */
     int force_rex;     /* emit REX even if empty (SPL..DIL) */
@@ -1076,6 +1076,59 @@ static void gen_avx(gcase_t *c)
 static void gen_string(gcase_t *c);
 
 /*
+ * Legacy prefixes in any order, repeated, with a stray REX among them: a REX
+ * counts only right before the opcode, so `48 66 89 07` is a 16-bit store.
+ * Forms: MOV load/store, ALU to memory (LOCK now and then), MOVZX.
+ */
+static void gen_prefixes(gcase_t *c)
+{
+    insn_spec_t s = {0};
+    c->undef = 0;
+    unsigned size = 1u << rn(4), k = rn(4);
+    uint8_t legacy[8];
+    unsigned n = 0;
+    if (size == 2)
+        for (unsigned i = 0, reps = 1 + rn(3); i < reps; i++)
+            legacy[n++] = 0x66;
+    if (size == 8 && rn(2))
+        legacy[n++] = 0x66; /* REX.W wins over it */
+    for (unsigned i = 0, segs = rn(3); i < segs; i++)
+        legacy[n++] = (const uint8_t[]){0x2e, 0x3e, 0x26, 0x36}[rn(4)];
+    if (k == 2 && rn(3) == 0)
+        legacy[n++] = 0xf0;
+    for (unsigned i = n; i > 1; i--) { /* shuffle */
+        unsigned j = rn(i);
+        uint8_t t = legacy[i - 1];
+        legacy[i - 1] = legacy[j];
+        legacy[j] = t;
+    }
+    if (n > 0 && rn(2)) { /* a REX that a later legacy prefix cancels */
+        unsigned at = rn(n);
+        memmove(legacy + at + 1, legacy + at, n - at);
+        legacy[at] = (uint8_t)(0x40 | rn(16));
+        n++;
+    }
+    memcpy(s.pfx, legacy, n);
+    s.npfx = n;
+    s.w = size == 8;
+    s.reg = rn(16);
+    if (k == 0)
+        set_op(&s, (const uint8_t[]){size == 1 ? 0x8a : 0x8b}, 1);
+    else if (k == 1)
+        set_op(&s, (const uint8_t[]){size == 1 ? 0x88 : 0x89}, 1);
+    else if (k == 3)
+        set_op(&s, (const uint8_t[]){0x0f, size == 1 ? 0xb6 : 0xb7}, 2);
+    unsigned op = rn(7);
+    if (k == 2)
+        set_op(&s, (const uint8_t[]){(uint8_t)(op * 8 + (size != 1))}, 1);
+    rm_insn(c, &s, 1, 0);
+    if (k == 2)
+        alu_flags(c, op);
+    if (c->len > 15)
+        gen_prefixes(c); /* too long for the CPU: draw again */
+}
+
+/*
  * FS and GS overrides: the only segments with a base in 64-bit mode. FS keeps
  * the C library's thread pointer (the trap host reads it with arch_prctl);
  * GS gets a random base for the case.
@@ -1191,6 +1244,7 @@ static const gclass_t classes[] = {
     {"fs/gs segment override", gen_segment, 600, 0},
     {"div/idiv raising #DE (or not)", gen_divfault, 1000, 0},
     {"address-size override (67)", gen_addr32, 1500, 0},
+    {"prefix order, repeats, stray REX", gen_prefixes, 1000, 0},
     {"push/pop m, stack on the device", gen_pushpop_devstack, 300, CL_REFUSAL_OK},
 };
 #define N_CLASSES (sizeof(classes) / sizeof(classes[0]))
