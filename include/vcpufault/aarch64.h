@@ -52,7 +52,63 @@ typedef enum vf_a64_op {
     VF_A64_OP_SYNDROME = 1,
     /** Cache maintenance on device memory (CM = 1): skip it. */
     VF_A64_OP_CACHE_MAINT = 2,
+    /** Decoded (ISV = 0): one general-purpose or SIMD&FP register (LDR/STR/LDUR/LDTR/LDAR/LDAPR/literal). */
+    VF_A64_OP_SINGLE = 3,
+    /** Decoded: a pair of registers (LDP/STP/LDPSW/LDNP/STNP): two accesses. */
+    VF_A64_OP_PAIR = 4,
+    /** Decoded: LD1-LD4/ST1-ST4 multiple structures: one access per vector register's worth of memory. */
+    VF_A64_OP_STRUCT_MULTI = 5,
+    /** Decoded: LD1-LD4/ST1-ST4 single structure (one lane): one access per element. */
+    VF_A64_OP_STRUCT_LANE = 6,
+    /** Decoded: LD1R-LD4R (load and replicate): one access per element. */
+    VF_A64_OP_STRUCT_REPL = 7,
 } vf_a64_op_t;
+
+/** How a decoded A64 load/store forms its address (vf_a64_ldst_t.mode). */
+typedef enum vf_a64_addr_mode {
+    /** [Xn|SP, #imm]: unsigned offset, unscaled, pre-index (with writeback) or post-index. */
+    VF_A64_AM_IMM = 0,
+    /** [Xn|SP, Xm/Wm, extend #shift]. */
+    VF_A64_AM_REG = 1,
+    /** PC + imm: a literal load (PC-relative memory). */
+    VF_A64_AM_LITERAL = 2,
+    /** Structure post-index by register: [Xn|SP], Xm. */
+    VF_A64_AM_POST_REG = 3,
+} vf_a64_addr_mode_t;
+
+/** A64 load/store details that do not fit vf_insn_t. */
+typedef struct vf_a64_ldst {
+    uint8_t mode;   /**< vf_a64_addr_mode_t */
+    uint8_t extend; /**< VF_A64_AM_REG: option field: 2 UXTW, 3 LSL (UXTX), 6 SXTW, 7 SXTX */
+    uint8_t shift;  /**< VF_A64_AM_REG: left shift of the extended index */
+    uint8_t selem;  /**< structures: elements per structure (LD1..LD4), 1..4 */
+    uint8_t nregs;  /**< vector registers transferred (structures), 1..4 */
+    uint8_t lane;   /**< single structure: lane index */
+    uint8_t vbytes; /**< structures: bytes of each vector register used, 8 or 16 */
+    uint8_t esize;  /**< structures: element bytes */
+} vf_a64_ldst_t;
+
+/**
+ * Decode one A64 instruction word as a load/store (pure: no registers, no
+ * memory). Fills `insn` (op, size = bytes per access, count = accesses,
+ * flags, dst_bytes, rt, rt2, rn, rm, imm) and `ext`. Errors: VF_ERR_UNDEFINED
+ * (unallocated or CONSTRAINED UNPREDICTABLE), VF_ERR_INJECT (exclusive or
+ * atomic: the device cannot perform it), VF_ERR_UNSUPPORTED (a valid
+ * instruction not emulated: DC ZVA, pointer authentication, MTE, SVE...),
+ * VF_ERR_MISMATCH (not an instruction that accesses data memory, or a
+ * prefetch). `why` (may be NULL) receives a static explanation.
+ */
+vf_error_t vf_aarch64_decode(uint32_t word, vf_insn_t *insn, vf_a64_ldst_t *ext, const char **why);
+
+/**
+ * Translate a guest virtual address through the guest's EL1&0 stage-1 tables
+ * (MMU off: identity) as an instruction fetch at the EL in regs->pstate,
+ * reading descriptors only through host->read_phys. VF_ERR_FETCH on a
+ * translation, access-flag, execute-permission or address-size fault or a
+ * malformed table. Identity when host->flags has VF_HOST_IDENTITY.
+ */
+vf_error_t vf_aarch64_translate(const vf_host_t *host, const vf_aarch64_regs_t *regs, uint64_t va,
+                                uint64_t *pa, const char **why);
 
 /**
  * Capture a data abort. `regs` stays the caller's and is written on
@@ -66,8 +122,12 @@ typedef enum vf_a64_op {
  *   fault, or cache maintenance (CM = 1: vf_fault_skip() then moves the PC on);
  * - VF_ERR_INJECT: alignment fault, or an exclusive/atomic the device cannot do;
  * - VF_ERR_UNDEFINED: a syndrome no instruction can produce (reserved SAS/SSE/SF);
- * - VF_ERR_UNSUPPORTED: ISV = 0 (the instruction must be decoded: not done
- *   yet), FEAT_LS64 64-byte accesses, VNCR faults;
+ * - VF_ERR_UNSUPPORTED: FEAT_LS64 64-byte accesses, VNCR faults, ISV = 0
+ *   with no host (syndrome-only emulation), and ISV = 0 instructions not
+ *   emulated (vf_aarch64_decode());
+ * - VF_ERR_FETCH: ISV = 0 and the instruction could not be read (not in guest
+ *   memory, translation failed);
+ * - VF_ERR_MISMATCH: ISV = 0 and the decoded access disagrees with FAR/IPA or WnR;
  * - VF_ERR_INVALID: the registers say AArch32, or IL = 0 for an A64 instruction.
  */
 vf_error_t vf_aarch64_capture(vf_fault_t *f, vf_aarch64_regs_t *regs,

@@ -161,6 +161,12 @@ typedef union vf_arch_state {
     uint64_t reserve[16];
     struct {
         uint8_t el;       /* exception level the guest was at */
+        uint8_t mode;     /* ISV = 0 decode: vf_a64_ldst_t fields (vcpufault/aarch64.h) */
+        uint8_t extend, shift, selem, nregs, lane, vbytes, esize;
+        uint8_t far_valid; /* FAR_EL2 holds the faulting virtual address */
+        uint8_t pad_[6];
+        uint64_t va;      /* guest virtual address of the first access */
+        uint64_t base;    /* base register value after writeback */
     } a64;
     /* x86: the decoded instruction and the pending result (src/arch/x86/x86i.h). */
     struct vf_x86_state {
@@ -198,6 +204,13 @@ typedef union vf_arch_state {
         uint8_t wreg[2];       /* registers to write on completion */
         uint8_t wsize[2];      /* their write sizes, 0 = none */
     } x86;
+    struct {
+        uint64_t ipa;     /* guest-physical address of the first access */
+        uint32_t va;      /* guest virtual address of the first access */
+        uint32_t wb;      /* base register value after writeback */
+        uint32_t word;    /* the instruction: A32 word, T16 halfword, or T32 hw1 << 16 | hw2 */
+        uint8_t thumb;    /* the guest was in Thumb state */
+    } a32;
 } vf_arch_state_t;
 
 /** Architecture operations behind a fault; internal, one constant table per architecture. */

@@ -16,6 +16,7 @@ static void usage(FILE *out)
           "  replay [FILE|-]   run fault records (one JSON object per line) and print results\n"
           "  demo [x86]        a guest driver in C runs on the Linux trap host (x86-64)\n"
           "  demo pl011 [FILE] a PL011 UART device model handles a guest's console faults\n"
+          "  explain [FILE|-]  describe fault records in words (or --esr/--far/--hpfar/--insn HEX)\n"
           "  version           print the library version\n",
           out);
 }
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "explain") == 0)
+        return cmd_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0) {
         /* `demo x86` (the default on x86-64 Linux) or `demo pl011 [FILE]`. */
         if (argc > 2 ? strcmp(argv[2], "x86") == 0 : VF_DEMO_X86_DEFAULT)

@@ -1,5 +1,6 @@
 /* AArch64 faults: capture from a data abort, accesses, completion. */
 #include "a64.h"
+#include "ldst.h"
 #include "../../core/engine.h"
 
 #define PSTATE_NRW (1u << 4)
@@ -29,9 +30,22 @@ static uint64_t read_xzr(const vf_aarch64_regs_t *r, uint32_t n)
     return n == A64_XZR ? 0 : r->x[n];
 }
 
+/* The syndrome passed every check and only lacks the instruction (ISV = 0): decode it instead. */
+static int needs_insn_decode(uint64_t esr, const a64_syndrome_result_t *r)
+{
+    return r->error == VF_ERR_UNSUPPORTED && !A64_ESR_ISV(esr) && !A64_ESR_VNCR(esr) &&
+           A64_ESR_LST(esr) == 0;
+}
+
 static vf_error_t a64_decode(vf_fault_t *f)
 {
     a64_syndrome_result_t r = vf_a64_decode_syndrome(f->exit_info[0], &f->insn);
+    if (needs_insn_decode(f->exit_info[0], &r)) {
+        vf_error_t err = vf_a64_ldst_decode(f);
+        if (err == VF_OK && data_big_endian(regs_of(f)))
+            f->insn.flags |= VF_INSN_BIGENDIAN;
+        return err;
+    }
     if (r.error == VF_ERR_INJECT)
         return vf_fail_inject(f, VF_INJECT_ARM_DATA_ABORT, r.inject_dfsc, f->gva, r.why);
     if (r.error != VF_OK) {
@@ -66,6 +80,8 @@ static void syndrome_access(vf_fault_t *f)
 
 static int a64_access(vf_fault_t *f, uint32_t idx)
 {
+    if (f->insn.op != VF_A64_OP_SYNDROME)
+        return vf_a64_ldst_access(f, idx);
     if (idx >= f->insn.count)
         return VF_END;
     syndrome_access(f);
@@ -81,6 +97,8 @@ static vf_error_t a64_complete(vf_fault_t *f)
 {
     const vf_insn_t *in = &f->insn;
     vf_aarch64_regs_t *r = regs_of(f);
+    if (in->op != VF_A64_OP_SYNDROME)
+        return vf_a64_ldst_complete(f);
     if (!(in->flags & VF_INSN_WRITE)) {
         uint64_t v = vf_le_load8(vf_rbytes(f), in->size);
         if (in->flags & VF_INSN_BIGENDIAN)
@@ -146,11 +164,16 @@ vf_error_t vf_aarch64_capture(vf_fault_t *f, vf_aarch64_regs_t *regs,
 {
     if (capture_fast(f, regs, exit, host))
         return VF_OK;
+    int rc = vf_a64_capture_isv0_fast(f, &a64_ops, regs, exit, host);
+    if (rc >= 0)
+        return (vf_error_t)rc;
     vf_engine_begin(f, &a64_ops, regs, host);
     f->pc = regs->pc;
     f->gva = exit->far;
     f->ipa = (exit->flags & VF_AARCH64_EXIT_IPA) ? exit->ipa : vf_aarch64_ipa(exit->hpfar, exit->far);
     f->exit_info[0] = exit->esr;
+    /* FnV = 0: FAR is valid; a host reporting only the IPA may leave it 0. */
+    f->arch.a64.far_valid = !A64_ESR_FNV(exit->esr) && (!(exit->flags & VF_AARCH64_EXIT_IPA) || exit->far != 0);
     if (regs->pstate & PSTATE_NRW)
         return vf_fail(f, VF_ERR_INVALID, "PSTATE says AArch32: capture with the AArch32 interface");
     return vf_fault_decode(f);

@@ -1,5 +1,6 @@
 /* AArch64 data abort syndromes (ESR_EL2 with EC 0x24), ISV = 1 decoding. */
 #include "a64.h"
+#include "../arm/dabt.h"
 
 static a64_syndrome_result_t result(vf_error_t error, const char *why)
 {
@@ -7,41 +8,11 @@ static a64_syndrome_result_t result(vf_error_t error, const char *why)
     return r;
 }
 
-/* Translation (levels -1..3), access flag and permission faults: what stage 2 reports for MMIO. */
-static int dfsc_is_emulable(uint32_t dfsc)
-{
-    uint32_t group = dfsc & 0x3cu;
-    return group == 0x04u || group == 0x08u || group == 0x0cu || dfsc == 0x2bu;
-}
-
-/* Fault status checks that come before any decoding. */
+/* Fault status checks that come before any decoding: shared with AArch32 (src/arch/arm/dabt.c). */
 static a64_syndrome_result_t classify(uint64_t esr)
 {
-    uint32_t dfsc = A64_ESR_DFSC(esr);
-    a64_syndrome_result_t r = result(VF_OK, "");
-
-    if (A64_ESR_EC(esr) != A64_EC_DABT_LOWER)
-        return result(VF_ERR_NOT_MMIO, "not a data abort from a lower exception level (EC != 0x24)");
-    if (dfsc == A64_DFSC_ALIGNMENT || dfsc == A64_DFSC_EXCL_ATOMIC) {
-        r = result(VF_ERR_INJECT, dfsc == A64_DFSC_ALIGNMENT
-                                      ? "alignment fault: inject a data abort"
-                                      : "exclusive or atomic access to device memory: inject a data abort");
-        r.inject_dfsc = dfsc;
-        return r;
-    }
-    if (!dfsc_is_emulable(dfsc) || A64_ESR_EA(esr))
-        return result(VF_ERR_NOT_MMIO, "not a translation, access flag or permission fault");
-    if (A64_ESR_S1PTW(esr))
-        return result(VF_ERR_NOT_MMIO, "stage-1 page-table walk faulted (S1PTW): not the instruction's access");
-    if (A64_ESR_CM(esr)) {
-        r = result(VF_ERR_NOT_MMIO, "cache maintenance on device memory (CM): skip the instruction");
-        r.skippable = 1;
-        return r;
-    }
-    if (A64_ESR_VNCR(esr))
-        return result(VF_ERR_UNSUPPORTED, "VNCR_EL2 register access (VNCR)");
-    if (A64_ESR_LST(esr) != 0)
-        return result(VF_ERR_UNSUPPORTED, "FEAT_LS64 64-byte single-copy atomic access (LST)");
+    arm_dabt_class_t c = vf_arm_dabt_classify(esr);
+    a64_syndrome_result_t r = {c.error, c.inject_dfsc, c.skippable, c.why};
     return r;
 }
 

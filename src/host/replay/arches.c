@@ -5,13 +5,15 @@
 
 extern const replay_arch_t replay_arch_aarch64;
 extern const replay_arch_t replay_arch_x86;
+extern const replay_arch_t replay_arch_aarch32;
 
 static const replay_arch_t *const arches[] = {
     &replay_arch_aarch64,
+    &replay_arch_aarch32,
     &replay_arch_x86,
 };
 
-static const char *const planned[] = {"aarch32", "riscv64", "riscv32"};
+static const char *const planned[] = {"riscv64", "riscv32"};
 
 const replay_arch_t *replay_find_arch(const char *name)
 {
