@@ -14,7 +14,8 @@ deps:
 	@./scripts/install-deps.sh
 
 demo: all
-	./$(BUILD)/bin/vcpufault demo
+	./$(BUILD)/bin/vcpufault demo x86
+	./$(BUILD)/bin/vcpufault demo pl011
 
 # Every test, under ASan and UBSan, built with clang so the libFuzzer targets build too.
 test: deps

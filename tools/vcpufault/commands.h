@@ -6,6 +6,7 @@
 
 int cmd_replay(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_demo_x86(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 
 #endif
