@@ -42,7 +42,7 @@ access("ldrsb w2, [x0, #0xff4]", 0xFF4, 0, 2, 0, {"x2": 0xFFFFFFFFFFFFFFFF}, sse
 stores = [("strb w4", 0, 0), ("strh w4", 1, 0), ("str w4", 2, 0), ("str x4", 3, 1)]
 for i, ch in enumerate(MESSAGE):
     # Poll UARTFR until TXFF clears: the device reports a full FIFO after every 8th character.
-    for _ in range(2 if i % 8 == 7 else 1):
+    for _ in range(2 if i > 0 and i % 8 == 0 else 1):
         access("ldr w3, [x0, #0x18]", 0x18, 2, 3, 0, {"x3": 0})
     name, sas, sf = stores[i % 4]
     access(name + ", [x0]", 0x0, sas, 4, 1, {"x4": ord(ch)}, sf=sf)
