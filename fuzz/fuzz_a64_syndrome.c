@@ -6,6 +6,8 @@
 #include <string.h>
 #include <vcpufault/aarch64.h>
 
+#include "fuzz_input.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 typedef struct fuzz_mem {
@@ -20,16 +22,6 @@ static int fuzz_read(void *ctx, uint64_t gpa, void *buf, size_t len)
         return -1;
     memcpy(buf, m->bytes + gpa, len);
     return 0;
-}
-
-static uint64_t take64(const uint8_t **p, size_t *n)
-{
-    uint64_t v = 0;
-    size_t k = *n < 8 ? *n : 8;
-    memcpy(&v, *p, k);
-    *p += k;
-    *n -= k;
-    return v;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

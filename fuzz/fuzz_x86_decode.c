@@ -11,6 +11,8 @@
 
 #include "arch/x86/x86i.h"
 
+#include "fuzz_input.h"
+
 typedef struct image {
     const uint8_t *mem;
     size_t len;
@@ -30,14 +32,6 @@ static int img_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
     (void)buf;
     const image_t *im = ctx;
     return gpa < im->len && len <= im->len - gpa ? 0 : -1;
-}
-
-static uint64_t take64(const uint8_t **p, size_t *n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < 8 && *n > 0; i++, (*p)++, (*n)--)
-        v |= (uint64_t)**p << (8 * i);
-    return v;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

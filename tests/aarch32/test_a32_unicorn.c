@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <unicorn/unicorn.h>
 #include <vcpufault/aarch32.h>
+#include "vf_test.h"
 
 #define RAM_BASE 0x10000u
 #define RAM_SIZE 0x30000u
@@ -32,14 +33,11 @@
 
 /* ---- random numbers (xorshift64*, fixed seed per class) ---- */
 
-static uint64_t rng_state;
+static vf_rng_t rng;
 
 static uint32_t rnd(void)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
+    return (uint32_t)(vf_rng_next(&rng) >> 32);
 }
 
 static uint32_t below(uint32_t n)
@@ -647,7 +645,7 @@ typedef void (*gen_fn)(tcase_t *);
 static void run_class(gen_fn gen, uint64_t seed, const char *name)
 {
     unsigned done = 0, syndrome = 0, branches = 0;
-    rng_state = seed;
+    rng.s = seed;
     if (uc_arm == NULL)
         uc_arm = make_uc(0);
     if (uc_thumb == NULL)
@@ -697,7 +695,7 @@ static void test_a32_condition_fails(void **s)
 {
     (void)s;
     unsigned n = 0;
-    rng_state = 0x9999;
+    rng.s = 0x9999;
     if (uc_arm == NULL)
         uc_arm = make_uc(0);
     for (unsigned i = 0; i < 300; i++) {

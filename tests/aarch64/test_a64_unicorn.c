@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <unicorn/unicorn.h>
 #include <vcpufault/aarch64.h>
+#include "vf_test.h"
 
 #define CODE 0x400f0000ull /* code page; the literal loads reach back into the device window */
 #define DEV 0x40000000ull  /* device window, 64 KiB, RAM in Unicorn with hooks */
@@ -32,14 +33,8 @@
 #define MAXACC 80
 
 /* ---- random numbers (xorshift64*) ---- */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
+static vf_rng_t rng = {0x9e3779b97f4a7c15ull};
+static uint64_t rnd(void) { return vf_rng_next(&rng); }
 static uint32_t rn_(uint32_t n) { return (uint32_t)(rnd() % n); }
 
 /* ---- one generated case ---- */

@@ -23,18 +23,13 @@
 #include <unicorn/unicorn.h>
 
 #include "x86_env.h"
+#include "vf_test.h"
 
 #define CASES_PER_FORM 40
 
 /* ---- random numbers (fixed seed: reproducible) ---- */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
+static vf_rng_t rng = {0x9e3779b97f4a7c15ull};
+static uint64_t rnd(void) { return vf_rng_next(&rng); }
 static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
 
 /* ---- the machine per mode ---- */

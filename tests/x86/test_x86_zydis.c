@@ -16,17 +16,12 @@
 #include <Zydis/Zydis.h>
 
 #include "arch/x86/x86i.h"
+#include "vf_test.h"
 
 #define CASES 300000
 
-static uint64_t rng_state = 0x243f6a8885a308d3ull;
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
+static vf_rng_t rng = {0x243f6a8885a308d3ull};
+static uint64_t rnd(void) { return vf_rng_next(&rng); }
 
 static unsigned gen(uint8_t *b, unsigned mode)
 {
