@@ -2,7 +2,7 @@
 # Install the Debian packages the build, tests, demo and benchmarks need, if missing.
 set -eu
 
-PACKAGES="cmake make gcc clang libclang-rt-14-dev pkg-config libcmocka-dev libjansson-dev
+PACKAGES="cmake make gcc clang libclang-rt-14-dev pkg-config python3 binutils libcmocka-dev libjansson-dev
 valgrind gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
 libunicorn-dev libzydis-dev libcapstone-dev"
 
