@@ -11,6 +11,14 @@
 #define EFER_LMA (1ull << 10)
 #define PAGE 4096u
 
+/* Sets of operations, as bit masks over enum x86_op. */
+#define OPS(a) ((uint64_t)1 << X86_OP_##a)
+/* Operand checks or data of their own when planned (the rest only check address and direction). */
+#define PLAN_SPECIAL (OPS(BT) | OPS(POP_M) | OPS(SSE_LD) | OPS(SSE_ST) | OPS(CMPXCHG8B))
+/* RAM, stack or vector registers to update on completion. */
+#define COMPLETE_SPECIAL (OPS(MOVS) | OPS(PUSH_M) | OPS(POP_M) | OPS(SSE_LD))
+#define IN(set, op) ((((set) >> (op)) & 1u) != 0)
+
 static vf_x86_regs_t *regs_of(vf_fault_t *f)
 {
     return (vf_x86_regs_t *)f->regs;
@@ -183,7 +191,8 @@ static vf_error_t plan_operand(vf_fault_t *f, const vf_x86_regs_t *r, x86_state_
     x86_dec_t *d = &s->d;
     uint64_t ea = effective(r, d);
     vf_error_t err;
-    if (d->op == X86_OP_BT && !d->vvvv) {
+    unsigned special = IN(PLAN_SPECIAL, d->op);
+    if (special && d->op == X86_OP_BT && !d->vvvv) {
         /* Register bit offset: a signed bit string index that can reach other operands. */
         uint64_t off = vf_sext(vf_x86_get(r, d->reg, d->opsize), d->opsize * 8u);
         unsigned sh = d->opsize == 2 ? 4u : d->opsize == 4 ? 5u : 6u; /* log2 of the bits */
@@ -191,20 +200,22 @@ static vf_error_t plan_operand(vf_fault_t *f, const vf_x86_regs_t *r, x86_state_
         uint64_t units = (off >> 63) ? ~(~off >> sh) : off >> sh;
         ea = (ea + units * d->opsize) & vf_x86_mask(d->addrsize);
     }
-    if (d->op == X86_OP_POP_M && d->base == VF_X86_RSP)
+    if (special && d->op == X86_OP_POP_M && d->base == VF_X86_RSP)
         ea = (ea + d->memsize) & vf_x86_mask(d->addrsize); /* POP computes the address after RSP moves */
     s->lin = linear(r, d->mode, d->seg, ea);
     if ((err = check_address(f, s->lin, d->memsize)) != VF_OK)
         return err;
     if ((err = check_direction(f, cls != X86_C_STORE, cls != X86_C_LOAD)) != VF_OK)
         return err;
-    if (((d->op == X86_OP_SSE_LD || d->op == X86_OP_SSE_ST) && (d->aux & X86_SSE_ALIGN)) ||
-        (d->op == X86_OP_CMPXCHG8B && d->memsize == 16)) {
-        if (s->lin & (d->memsize - 1u))
-            return inject_gp(f, "misaligned operand of an aligned move or CMPXCHG16B: inject #GP(0)");
+    if (special) {
+        if (((d->op == X86_OP_SSE_LD || d->op == X86_OP_SSE_ST) && (d->aux & X86_SSE_ALIGN)) ||
+            (d->op == X86_OP_CMPXCHG8B && d->memsize == 16)) {
+            if (s->lin & (d->memsize - 1u))
+                return inject_gp(f, "misaligned operand of an aligned move or CMPXCHG16B: inject #GP(0)");
+        }
+        if (d->op == X86_OP_POP_M && (err = read_stack(f, r, s)) != VF_OK)
+            return err;
     }
-    if (d->op == X86_OP_POP_M && (err = read_stack(f, r, s)) != VF_OK)
-        return err;
     f->insn.count = cls == X86_C_RMW ? 2 : 1;
     s->wdir = cls == X86_C_RMW ? 2 : cls == X86_C_STORE ? 1 : 0;
     return VF_OK;
@@ -307,10 +318,11 @@ static vf_error_t x86_decode(vf_fault_t *f)
     f->insn.rm = d->index;
     f->insn.aux = d->aux;
     f->insn.imm = (int64_t)d->imm;
+    f->insn.fixed = 1; /* count is exact: the engine completes after the last access */
     f->insn.flags = (uint8_t)((d->op == X86_OP_MOVSX ? VF_INSN_SIGNED : 0u) |
                               (cls == X86_C_STORE ? VF_INSN_WRITE : 0u) |
-                              (d->op == X86_OP_SSE_LD || d->op == X86_OP_SSE_ST ? VF_INSN_FP : 0u) |
-                              (d->op == X86_OP_MOVBE_LD || d->op == X86_OP_MOVBE_ST ? VF_INSN_BIGENDIAN : 0u));
+                              (IN(OPS(SSE_LD) | OPS(SSE_ST), d->op) ? VF_INSN_FP : 0u) |
+                              (IN(OPS(MOVBE_LD) | OPS(MOVBE_ST), d->op) ? VF_INSN_BIGENDIAN : 0u));
     s->done = 0;
     s->side = 0;
     s->wother = 0;
@@ -412,18 +424,11 @@ static int string_regs(vf_x86_regs_t *r, const x86_state_t *s, uint64_t *rflags)
     return 0;
 }
 
-static vf_error_t x86_complete(vf_fault_t *f)
+/* RAM sides (the only steps that can still fail), the stack pointer and vector registers. */
+static vf_error_t complete_special(vf_fault_t *f, vf_x86_regs_t *r, const x86_state_t *s)
 {
-    vf_x86_regs_t *r = regs_of(f);
-    x86_state_t *s = &f->arch.x86;
     const x86_dec_t *d = &s->d;
     vf_error_t err;
-    if (!s->done)
-        vf_x86_execute(s, r, vf_rbytes(f));
-    if (s->fault)
-        return vf_fail_inject(f, VF_INJECT_X86_EXCEPTION, 0, 0, "divide error: inject #DE");
-
-    /* RAM sides first: the only step that can still fail. */
     if (d->op == X86_OP_MOVS && s->side == 1) {
         if ((err = write_ram(f, s->other, s->out[0], d->memsize)) != VF_OK)
             return err;
@@ -444,6 +449,22 @@ static vf_error_t x86_complete(vf_fault_t *f)
 
     if (d->op == X86_OP_SSE_LD)
         sse_load(r, s, vf_rbytes(f));
+    return VF_OK;
+}
+
+static vf_error_t x86_complete(vf_fault_t *f)
+{
+    vf_x86_regs_t *r = regs_of(f);
+    x86_state_t *s = &f->arch.x86;
+    const x86_dec_t *d = &s->d;
+    vf_error_t err;
+    if (!s->done)
+        vf_x86_execute(s, r, vf_rbytes(f));
+    if (s->fault)
+        return vf_fail_inject(f, VF_INJECT_X86_EXCEPTION, 0, 0, "divide error: inject #DE");
+
+    if (IN(COMPLETE_SPECIAL, d->op) && (err = complete_special(f, r, s)) != VF_OK)
+        return err;
     for (unsigned i = 0; i < 2; i++)
         if (s->wsize[i])
             vf_x86_set(r, s->wreg[i], s->wsize[i], s->val[i]);
@@ -455,6 +476,29 @@ static vf_error_t x86_complete(vf_fault_t *f)
 }
 
 static const vf_arch_ops_t x86_ops = {x86_decode, x86_access, x86_complete, x86_skip};
+
+/*
+ * Decode and present access 0: what vf_fault_decode() does, without its
+ * generic round trip (as aarch64's capture_fast). x86_decode fails only
+ * through vf_fail() and, on success, plans 1..2 accesses of 1..32 bytes.
+ */
+static vf_error_t first_access(vf_fault_t *f)
+{
+    vf_error_t err = x86_decode(f);
+    if (err != VF_OK)
+        return err;
+    f->decoded = 1;
+    (void)x86_access(f, 0);
+    if (f->acc.size == 0 || f->acc.size > VF_ACCESS_MAX)
+        return vf_fail(f, VF_ERR_UNSUPPORTED, "access size out of range");
+    /* Read data starts zeroed (the engine's rule); zeroing the whole access maximum is the same. */
+    f->rbuf[0] = f->rbuf[1] = f->rbuf[2] = f->rbuf[3] = 0;
+    f->acc.index = 0;
+    f->cur = f->acc;
+    if (f->split != 0 && f->acc.size > f->split)
+        f->cur.size = f->split;
+    return VF_OK;
+}
 
 vf_error_t vf_x86_capture(vf_fault_t *f, vf_x86_regs_t *regs, const vf_x86_exit_t *exit,
                           const vf_host_t *host)
@@ -468,5 +512,5 @@ vf_error_t vf_x86_capture(vf_fault_t *f, vf_x86_regs_t *regs, const vf_x86_exit_
         return vf_fail(f, VF_ERR_NOT_MMIO, "instruction fetch from device memory");
     if (!(exit->qualification & (VF_X86_QUAL_READ | VF_X86_QUAL_WRITE)))
         return vf_fail(f, VF_ERR_NOT_MMIO, "the exit reports neither a read nor a write");
-    return vf_fault_decode(f);
+    return first_access(f);
 }
