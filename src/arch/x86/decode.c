@@ -448,54 +448,121 @@ HOT x86_result_t finish(const cursor_t *c, x86_dec_t *d, unsigned mode, unsigned
     return ok;
 }
 
-/*
- * The most frequent shape, decoded without the general machinery: no legacy
- * prefix (a REX is fine), a one-byte opcode whose table entry is a plain
- * ModRM form without immediate or group (MOV, the ALU ops, TEST, XCHG), and a
- * memory operand with 32/64-bit addressing. Same tables, same helpers, same
- * result as the general path (tests/x86/test_x86_zydis.c compares the two).
- * Returns 0 to take the general path; it then starts again from scratch.
- */
-static int decode_fast(const uint8_t *bytes, unsigned lim, unsigned mode, x86_dec_t *d)
+/* Little-endian, sign-extended immediate or displacement of n = 1, 2 or 4 bytes. */
+static inline uint64_t fast_signed(const uint8_t *p, unsigned n)
 {
-    cursor_t c = {bytes, lim, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    unsigned b, modrm;
-    if (mode == 2 || lim < 3)
-        return 0;
-    b = bytes[0];
+    if (n == 1)
+        return (uint64_t)(int64_t)(int8_t)p[0];
+    if (n == 2)
+        return (uint64_t)(int64_t)(int16_t)(uint16_t)(p[0] | (unsigned)p[1] << 8);
+    return (uint64_t)(int64_t)(int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                                        (uint32_t)p[3] << 24);
+}
+
+/* String instructions (A4-AF) with an optional REP/REPNE and then an optional REX: no ModRM. */
+static int fast_string(const uint8_t *p, unsigned mode, x86_dec_t *d)
+{
+    unsigned pos = 0, rex = 0, rep = 0, b = p[0];
+    if ((b & 0xfeu) == 0xf2u) {
+        rep = b;
+        b = p[++pos];
+    }
     if (mode == 8 && (b & 0xf0u) == 0x40u) {
-        c.rex = b;
-        c.pos = 1;
-        b = bytes[1];
+        rex = b;
+        b = p[++pos];
     }
     x86_opinfo_t e = vf_x86_map1[b];
-    modrm = bytes[c.pos + 1];
+    if (e.op < X86_OP_MOVS || e.op > X86_OP_SCAS)
+        return 0;
+    uint8_t size = (uint8_t)((e.flags & X86_T_BYTE) ? 1u : (rex & 8) ? 8u : 4u);
+    *d = (x86_dec_t){
+        .op = e.op, .len = (uint8_t)(pos + 1), .mode = (uint8_t)mode, .opsize = size,
+        .addrsize = (uint8_t)mode, .memsize = size, .seg = X86_DS, .base = X86_NOREG,
+        .index = X86_NOREG, .rep = (uint8_t)rep,
+        .flags = (uint8_t)(rex ? X86_D_REX | ((rex & 8) ? X86_D_REXW : 0u) : 0u),
+    };
+    return 1;
+}
+
+/*
+ * The most frequent shapes, decoded without the general machinery, in 32-
+ * or 64-bit code: an optional REX and a one-byte opcode whose table entry is
+ * a plain ModRM form or group (MOV, the ALU ops, TEST, XCHG, IMUL, MOV/ALU
+ * with an immediate) or 0F B6/B7/BE/BF (MOVZX, MOVSX), with a memory
+ * operand; or a string instruction (fast_string). Same tables, same
+ * descriptor as the general path (tests/x86/test_x86_zydis.c compares the
+ * two). Fills the whole descriptor, or writes nothing and returns 0 to take
+ * the general path, which starts again from scratch and reports every error.
+ */
+static int decode_fast(const uint8_t *p, unsigned lim, unsigned mode, x86_dec_t *d)
+{
+    unsigned pos = 0, rex = 0, b;
+    if (mode == 2 || lim < 4)
+        return 0;
+    b = p[0];
+    if (mode == 8 && (b & 0xf0u) == 0x40u) {
+        rex = b;
+        b = p[++pos];
+    }
+    x86_opinfo_t e = vf_x86_map1[b];
+    if (b == 0x0f) { /* pos <= 1 here, lim >= 4: the next two bytes are there */
+        e = vf_x86_map2[p[++pos]];
+        if (e.op != X86_OP_MOVZX && e.op != X86_OP_MOVSX)
+            return 0;
+    } else if (!(e.flags & X86_T_MODRM)) {
+        return fast_string(p, mode, d);
+    }
+    unsigned m = p[pos + 1];
     /* ModRM forms and their groups only: no mandatory-prefix rows, no 64-bit defaults, memory operands. */
     if ((e.flags & ~(unsigned)(X86_T_BYTE | X86_T_LOCK | X86_T_GRP)) != X86_T_MODRM || b == 0x63 ||
-        (modrm & 0xc0u) == 0xc0u)
+        (m & 0xc0u) == 0xc0u)
         return 0;
-    e = resolve(&c, e, modrm);
-    if (e.op == X86_OP_NONE || e.op == X86_OP_SHIFT || (e.flags & (X86_T_INV | X86_T_D64)))
+    if (e.flags & X86_T_GRP) {
+        unsigned byte = e.flags & X86_T_BYTE;
+        e = vf_x86_groups[e.aux][(m >> 3) & 7u];
+        e.flags = (uint8_t)(e.flags | byte);
+    }
+    /* Immediates: none, Ib sign-extended or Iz only (enum x86_imm ends with those two). */
+    if (e.op == X86_OP_NONE || e.op == X86_OP_SHIFT || (e.flags & (X86_T_INV | X86_T_D64)) ||
+        (e.imm != X86_I_NONE && e.imm < X86_I_S8))
         return 0;
-    c.pos++;
-    decode_sizes(&c, d, mode, e.flags);
-    if (decode_modrm(&c, d, mode, &modrm) != 0)
+
+    unsigned opsize = (e.flags & X86_T_BYTE) ? 1u : (rex & 8) ? 8u : 4u;
+    unsigned mod = m >> 6, rm = m & 7u, rexb = (rex & 1u) << 3;
+    unsigned reg = ((m >> 3) & 7u) | ((rex & 4u) << 1), base = rm | rexb, index = X86_NOREG, scale = 0;
+    pos += 2;
+    if (rm == 4) {
+        if (pos >= lim)
+            return 0;
+        unsigned sib = p[pos++];
+        unsigned idx = ((sib >> 3) & 7u) | ((rex & 2u) << 2);
+        scale = sib >> 6;
+        index = idx == 4 ? X86_NOREG : idx;
+        base = (sib & 7u) == 5 && mod == 0 ? X86_NOREG : (sib & 7u) | rexb;
+    } else if (mod == 0 && rm == 5) {
+        base = mode == 8 ? X86_RIP : X86_NOREG;
+    }
+    unsigned ndisp = base == X86_NOREG || base == X86_RIP || mod == 2 ? 4u : mod;
+    unsigned nimm = e.imm == X86_I_NONE ? 0u : e.imm == X86_I_S8 || opsize == 1 ? 1u : 4u;
+    if (pos + ndisp + nimm > lim)
         return 0;
-    if (e.imm != X86_I_NONE && decode_imm(&c, d, e.imm, mode) != 0)
-        return 0;
-    d->len = (uint8_t)c.pos;
-    d->op = e.op;
-    d->aux = e.aux;
-    d->memsize = d->opsize;
-    if (c.rex)
-        d->flags |= X86_D_REX | ((c.rex & 8) ? X86_D_REXW : 0);
+    int64_t disp = ndisp ? (int64_t)fast_signed(p + pos, ndisp) : 0;
+    pos += ndisp;
+    *d = (x86_dec_t){
+        .disp = disp, .imm = nimm ? fast_signed(p + pos, nimm) : 0, .op = e.op, .aux = e.aux,
+        .len = (uint8_t)(pos + nimm), .mode = (uint8_t)mode, .opsize = (uint8_t)opsize,
+        .addrsize = (uint8_t)mode, .memsize = e.size ? e.size : (uint8_t)opsize,
+        .seg = base == 4 || base == 5 ? X86_SS : X86_DS, .base = (uint8_t)base,
+        .index = (uint8_t)index, .scale = (uint8_t)scale,
+        .reg = (uint8_t)(opsize == 1 && !rex && reg >= 4 ? X86_AH + reg - 4 : reg),
+        .flags = (uint8_t)(X86_D_MEM | (rex ? X86_D_REX | ((rex & 8) ? X86_D_REXW : 0u) : 0u)),
+    };
     return 1;
 }
 
 x86_result_t vf_x86_decode_bytes(const uint8_t *bytes, unsigned avail, unsigned mode, x86_dec_t *d)
 {
     unsigned lim = avail < MAX_LEN ? avail : MAX_LEN;
-    *d = (x86_dec_t){.seg = X86_DS, .base = X86_NOREG, .index = X86_NOREG, .mode = (uint8_t)(mode & 0xfu)};
     if (decode_fast(bytes, lim, mode & 0xfu, d))
         return ok;
     return vf_x86_decode_general(bytes, avail, mode, d);
