@@ -19,6 +19,13 @@
 #define COMPLETE_SPECIAL (OPS(MOVS) | OPS(PUSH_M) | OPS(POP_M) | OPS(SSE_LD))
 #define IN(set, op) ((((set) >> (op)) & 1u) != 0)
 
+/* vf_insn_t flags that follow from the operation alone. */
+static const uint8_t insn_flags[X86_OP_COUNT] = {
+    [X86_OP_MOVSX] = VF_INSN_SIGNED,
+    [X86_OP_SSE_LD] = VF_INSN_FP, [X86_OP_SSE_ST] = VF_INSN_FP,
+    [X86_OP_MOVBE_LD] = VF_INSN_BIGENDIAN, [X86_OP_MOVBE_ST] = VF_INSN_BIGENDIAN,
+};
+
 static vf_x86_regs_t *regs_of(vf_fault_t *f)
 {
     return (vf_x86_regs_t *)f->regs;
@@ -319,10 +326,7 @@ static vf_error_t x86_decode(vf_fault_t *f)
     f->insn.aux = d->aux;
     f->insn.imm = (int64_t)d->imm;
     f->insn.fixed = 1; /* count is exact: the engine completes after the last access */
-    f->insn.flags = (uint8_t)((d->op == X86_OP_MOVSX ? VF_INSN_SIGNED : 0u) |
-                              (cls == X86_C_STORE ? VF_INSN_WRITE : 0u) |
-                              (IN(OPS(SSE_LD) | OPS(SSE_ST), d->op) ? VF_INSN_FP : 0u) |
-                              (IN(OPS(MOVBE_LD) | OPS(MOVBE_ST), d->op) ? VF_INSN_BIGENDIAN : 0u));
+    f->insn.flags = (uint8_t)((d->op < X86_OP_COUNT ? insn_flags[d->op] : 0u) | (cls == X86_C_STORE ? VF_INSN_WRITE : 0u));
     s->done = 0;
     s->side = 0;
     s->wother = 0;
