@@ -496,45 +496,43 @@ static int fast_string(const uint8_t *p, unsigned mode, x86_dec_t *d)
  */
 static int decode_fast(const uint8_t *p, unsigned lim, unsigned mode, x86_dec_t *d)
 {
-    unsigned pos = 0, rex = 0, b;
+    const uint8_t *start = p, *end = p + lim;
+    unsigned rex = 0, b;
     if (mode == 2 || lim < 4)
         return 0;
     b = p[0];
     if (mode == 8 && (b & 0xf0u) == 0x40u) {
         rex = b;
-        b = p[++pos];
+        b = *++p;
     }
-    x86_opinfo_t e = vf_x86_map1[b];
-    if (b == 0x0f) { /* pos <= 1 here, lim >= 4: the next two bytes are there */
-        e = vf_x86_map2[p[++pos]];
-        if (e.op != X86_OP_MOVZX && e.op != X86_OP_MOVSX)
+    const x86_opinfo_t *e = &vf_x86_map1[b];
+    if (b == 0x0f) { /* at most 1 byte consumed, lim >= 4: the next two bytes are there */
+        e = &vf_x86_map2[*++p];
+        if (e->op != X86_OP_MOVZX && e->op != X86_OP_MOVSX)
             return 0;
-    } else if (!(e.flags & X86_T_MODRM)) {
-        return fast_string(p, mode, d);
+    } else if (!(e->flags & X86_T_MODRM)) {
+        return fast_string(start, mode, d);
     }
-    unsigned m = p[pos + 1];
+    unsigned m = p[1], byte = e->flags & X86_T_BYTE;
     /* ModRM forms and their groups only: no mandatory-prefix rows, no 64-bit defaults, memory operands. */
-    if ((e.flags & ~(unsigned)(X86_T_BYTE | X86_T_LOCK | X86_T_GRP)) != X86_T_MODRM || b == 0x63 ||
+    if ((e->flags & ~(unsigned)(X86_T_BYTE | X86_T_LOCK | X86_T_GRP)) != X86_T_MODRM || b == 0x63 ||
         (m & 0xc0u) == 0xc0u)
         return 0;
-    if (e.flags & X86_T_GRP) {
-        unsigned byte = e.flags & X86_T_BYTE;
-        e = vf_x86_groups[e.aux][(m >> 3) & 7u];
-        e.flags = (uint8_t)(e.flags | byte);
-    }
+    if (e->flags & X86_T_GRP) /* the group cell's operation; byte size comes from the opcode */
+        e = &vf_x86_groups[e->aux][(m >> 3) & 7u];
     /* Immediates: none, Ib sign-extended or Iz only (enum x86_imm ends with those two). */
-    if (e.op == X86_OP_NONE || e.op == X86_OP_SHIFT || (e.flags & (X86_T_INV | X86_T_D64)) ||
-        (e.imm != X86_I_NONE && e.imm < X86_I_S8))
+    if (e->op == X86_OP_NONE || e->op == X86_OP_SHIFT || (e->flags & (X86_T_INV | X86_T_D64)) ||
+        (e->imm != X86_I_NONE && e->imm < X86_I_S8))
         return 0;
 
-    unsigned opsize = (e.flags & X86_T_BYTE) ? 1u : (rex & 8) ? 8u : 4u;
+    unsigned opsize = byte ? 1u : (rex & 8) ? 8u : 4u;
     unsigned mod = m >> 6, rm = m & 7u, rexb = (rex & 1u) << 3;
     unsigned reg = ((m >> 3) & 7u) | ((rex & 4u) << 1), base = rm | rexb, index = X86_NOREG, scale = 0;
-    pos += 2;
+    p += 2;
     if (rm == 4) {
-        if (pos >= lim)
+        if (p >= end)
             return 0;
-        unsigned sib = p[pos++];
+        unsigned sib = *p++;
         unsigned idx = ((sib >> 3) & 7u) | ((rex & 2u) << 2);
         scale = sib >> 6;
         index = idx == 4 ? X86_NOREG : idx;
@@ -543,15 +541,16 @@ static int decode_fast(const uint8_t *p, unsigned lim, unsigned mode, x86_dec_t 
         base = mode == 8 ? X86_RIP : X86_NOREG;
     }
     unsigned ndisp = base == X86_NOREG || base == X86_RIP || mod == 2 ? 4u : mod;
-    unsigned nimm = e.imm == X86_I_NONE ? 0u : e.imm == X86_I_S8 || opsize == 1 ? 1u : 4u;
-    if (pos + ndisp + nimm > lim)
+    unsigned nimm = e->imm == X86_I_NONE ? 0u : e->imm == X86_I_S8 || opsize == 1 ? 1u : 4u;
+    if (ndisp + nimm > (unsigned)(end - p))
         return 0;
-    int64_t disp = ndisp ? (int64_t)fast_signed(p + pos, ndisp) : 0;
-    pos += ndisp;
+    int64_t disp = ndisp ? (int64_t)fast_signed(p, ndisp) : 0;
+    p += ndisp;
     *d = (x86_dec_t){
-        .disp = disp, .imm = nimm ? fast_signed(p + pos, nimm) : 0, .op = e.op, .aux = e.aux,
-        .len = (uint8_t)(pos + nimm), .mode = (uint8_t)mode, .opsize = (uint8_t)opsize,
-        .addrsize = (uint8_t)mode, .memsize = e.size ? e.size : (uint8_t)opsize,
+        .disp = disp, .imm = nimm ? fast_signed(p, nimm) : 0, .op = e->op, .aux = e->aux,
+        .len = (uint8_t)(p - start + nimm), .mode = (uint8_t)mode,
+        .opsize = (uint8_t)opsize, .addrsize = (uint8_t)mode,
+        .memsize = e->size ? e->size : (uint8_t)opsize,
         .seg = base == 4 || base == 5 ? X86_SS : X86_DS, .base = (uint8_t)base,
         .index = (uint8_t)index, .scale = (uint8_t)scale,
         .reg = (uint8_t)(opsize == 1 && !rex && reg >= 4 ? X86_AH + reg - 4 : reg),
