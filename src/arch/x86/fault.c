@@ -31,11 +31,14 @@ static vf_x86_regs_t *regs_of(vf_fault_t *f)
     return (vf_x86_regs_t *)f->regs;
 }
 
-/* Code size in bytes (2, 4, 8) from CR0.PE, RFLAGS.VM, EFER.LMA and CS.L/D, as the CPU decides. */
+/*
+ * Code size in bytes (2, 4, 8) from CR0.PE, RFLAGS.VM, EFER.LMA and CS.L/D,
+ * as the CPU decides; with X86_MODE_REAL in real and virtual-8086 mode.
+ */
 static unsigned code_size(const vf_x86_regs_t *r)
 {
     if (!(r->cr0 & CR0_PE) || (r->rflags & X86_VM))
-        return 2;
+        return 2 | X86_MODE_REAL;
     if ((r->efer & EFER_LMA) && r->cs_l)
         return 8;
     return r->cs_d ? 4u : 2u;
@@ -88,7 +91,7 @@ static unsigned read_some(const vf_fault_t *f, uint64_t gpa, uint8_t *buf, unsig
 }
 
 /* Read the instruction bytes of the page `lin` is on (at most `want`). */
-static int fetch_page(const vf_fault_t *f, const vf_x86_regs_t *r, uint64_t lin, uint8_t *buf,
+static inline int fetch_page(const vf_fault_t *f, const vf_x86_regs_t *r, uint64_t lin, uint8_t *buf,
                       unsigned want, unsigned *got)
 {
     uint64_t gpa = lin;
@@ -102,8 +105,9 @@ static int fetch_page(const vf_fault_t *f, const vf_x86_regs_t *r, uint64_t lin,
 }
 
 /* Fetch and decode: never reads past the page the instruction ends on. */
-static vf_error_t fetch_decode(vf_fault_t *f, const vf_x86_regs_t *r, unsigned mode, x86_dec_t *d)
+static vf_error_t fetch_decode(vf_fault_t *f, const vf_x86_regs_t *r, unsigned dmode, x86_dec_t *d)
 {
+    unsigned mode = dmode & 0xfu;
     uint8_t buf[16];
     unsigned n = 0, more = 0;
     uint64_t lin = mode == 8 ? r->rip : (r->cs_base + r->rip) & 0xffffffffu;
@@ -111,7 +115,6 @@ static vf_error_t fetch_decode(vf_fault_t *f, const vf_x86_regs_t *r, unsigned m
         return vf_fail(f, VF_ERR_FETCH, "no host read_phys to fetch the instruction");
     if (fetch_page(f, r, lin, buf, 15, &n) != 0)
         return vf_fail(f, VF_ERR_FETCH, "instruction address does not translate (guest page tables)");
-    unsigned dmode = mode | (!(r->cr0 & CR0_PE) || (r->rflags & X86_VM) ? X86_MODE_REAL : 0u);
     x86_result_t res = vf_x86_decode_bytes(buf, n, dmode, d);
     if (res.status == X86_DEC_MORE && n < 15 && ((lin + n) & (PAGE - 1)) == 0) {
         uint64_t next = lin + n;
@@ -308,8 +311,7 @@ static vf_error_t x86_decode(vf_fault_t *f)
     vf_x86_regs_t *r = regs_of(f);
     x86_state_t *s = &f->arch.x86;
     x86_dec_t *d = &s->d;
-    unsigned mode = code_size(r);
-    vf_error_t err = fetch_decode(f, r, mode, d);
+    vf_error_t err = fetch_decode(f, r, code_size(r), d);
     if (err != VF_OK)
         return err;
 
@@ -369,9 +371,10 @@ static int x86_access(vf_fault_t *f, uint32_t idx)
     }
     if (!s->done)
         vf_x86_execute(s, r, vf_rbytes(f));
-    vf_le_store(vf_wbytes(f), s->out[0], s->d.memsize < 8 ? s->d.memsize : 8u);
+    /* Whole quadwords (the buffer has 32 bytes); the bytes past the access stay zero. */
+    vf_le_store8(vf_wbytes(f), s->out[0] & vf_bytes_mask(s->d.memsize < 8 ? s->d.memsize : 8u));
     if (s->d.memsize > 8)
-        vf_le_store(vf_wbytes(f) + 8, s->out[1], 8);
+        vf_le_store8(vf_wbytes(f) + 8, s->out[1]);
     return VF_OK;
 }
 
