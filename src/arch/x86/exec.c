@@ -292,10 +292,10 @@ static void exec_cmpxchg8b(x86_state_t *s, const vf_x86_regs_t *r, const uint8_t
     unsigned half = s->d.memsize / 2u;
     uint64_t lo, hi;
     if (half == 8) {
-        lo = vf_le_load(mem, 8);
-        hi = vf_le_load(mem + 8, 8);
+        lo = vf_le_load8(mem, 8);
+        hi = vf_le_load8(mem + 8, 8);
     } else {
-        uint64_t v = vf_le_load(mem, 8);
+        uint64_t v = vf_le_load8(mem, 8);
         lo = v & 0xffffffffu;
         hi = v >> 32;
     }
@@ -402,8 +402,8 @@ static void exec_string(x86_state_t *s, const vf_x86_regs_t *r, const uint8_t *m
 {
     const x86_dec_t *d = &s->d;
     unsigned size = d->memsize;
-    uint64_t src = (s->side & 1u) ? vf_le_load(mem, size) : s->ram;
-    uint64_t dst = (s->side & 2u) ? vf_le_load(mem + ((s->side & 1u) ? size : 0u), size) : s->ram;
+    uint64_t src = (s->side & 1u) ? vf_le_load8(mem, size) : s->ram;
+    uint64_t dst = (s->side & 2u) ? vf_le_load8(mem + ((s->side & 1u) ? size : 0u), size) : s->ram;
     uint64_t fl = r->rflags;
     switch (d->op) {
     case X86_OP_MOVS: s->out[0] = src; break;

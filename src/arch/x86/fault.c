@@ -328,7 +328,8 @@ static vf_error_t x86_decode(vf_fault_t *f)
     f->insn.aux = d->aux;
     f->insn.imm = (int64_t)d->imm;
     f->insn.fixed = 1; /* count is exact: the engine completes after the last access */
-    f->insn.flags = (uint8_t)((d->op < X86_OP_COUNT ? insn_flags[d->op] : 0u) | (cls == X86_C_STORE ? VF_INSN_WRITE : 0u));
+    f->insn.flags = (uint8_t)((d->op < X86_OP_COUNT ? insn_flags[d->op] : 0u) |
+                              (cls == X86_C_STORE ? VF_INSN_WRITE : 0u));
     s->done = 0;
     s->side = 0;
     s->wother = 0;

@@ -258,9 +258,9 @@ static inline unsigned vf_x86_class(const x86_dec_t *d)
 
 /*
  * Compute the instruction's results from its memory data (`mem`, the read
- * data in access order, at least 8 readable bytes; `ram` for a RAM side) and
- * the registers, into the state: write data, register values, flags, #DE.
- * Writes nothing else.
+ * data in access order, in a buffer of VF_READ_MAX bytes: whole quadwords are
+ * loaded; `ram` for a RAM side) and the registers, into the state: write
+ * data, register values, flags, #DE. Writes nothing else.
  */
 void vf_x86_execute(x86_state_t *s, const vf_x86_regs_t *r, const uint8_t *mem);
 
