@@ -491,8 +491,9 @@ static int fast_string(const uint8_t *p, unsigned mode, x86_dec_t *d)
  * with an immediate) or 0F B6/B7/BE/BF (MOVZX, MOVSX), with a memory
  * operand; or a string instruction (fast_string). Same tables, same
  * descriptor as the general path (tests/x86/test_x86_zydis.c compares the
- * two). Fills the whole descriptor, or writes nothing and returns 0 to take
- * the general path, which starts again from scratch and reports every error.
+ * two). Fills the whole descriptor, or returns 0 (perhaps having written
+ * part of it) to take the general path, which starts again from scratch and
+ * reports every error.
  */
 static int decode_fast(const uint8_t *p, unsigned lim, unsigned mode, x86_dec_t *d)
 {
@@ -528,6 +529,18 @@ static int decode_fast(const uint8_t *p, unsigned lim, unsigned mode, x86_dec_t 
     unsigned opsize = byte ? 1u : (rex & 8) ? 8u : 4u;
     unsigned mod = m >> 6, rm = m & 7u, rexb = (rex & 1u) << 3;
     unsigned reg = ((m >> 3) & 7u) | ((rex & 4u) << 1), base = rm | rexb, index = X86_NOREG, scale = 0;
+    /* Written as it is decoded (one combined store costs more shifts than the stores it saves). */
+    d->op = e->op;
+    d->aux = e->aux;
+    d->mode = (uint8_t)mode;
+    d->opsize = (uint8_t)opsize;
+    d->addrsize = (uint8_t)mode;
+    d->memsize = e->size ? e->size : (uint8_t)opsize;
+    d->reg = (uint8_t)(opsize == 1 && !rex && reg >= 4 ? X86_AH + reg - 4 : reg);
+    d->rep = 0;
+    d->flags = (uint8_t)(X86_D_MEM | (rex ? X86_D_REX | ((rex & 8) ? X86_D_REXW : 0u) : 0u));
+    d->vvvv = 0;
+    d->dstsize = 0;
     p += 2;
     if (rm == 4) {
         if (p >= end)
@@ -540,22 +553,18 @@ static int decode_fast(const uint8_t *p, unsigned lim, unsigned mode, x86_dec_t 
     } else if (mod == 0 && rm == 5) {
         base = mode == 8 ? X86_RIP : X86_NOREG;
     }
+    d->seg = base == 4 || base == 5 ? X86_SS : X86_DS;
+    d->base = (uint8_t)base;
+    d->index = (uint8_t)index;
+    d->scale = (uint8_t)scale;
     unsigned ndisp = base == X86_NOREG || base == X86_RIP || mod == 2 ? 4u : mod;
     unsigned nimm = e->imm == X86_I_NONE ? 0u : e->imm == X86_I_S8 || opsize == 1 ? 1u : 4u;
     if (ndisp + nimm > (unsigned)(end - p))
         return 0;
-    int64_t disp = ndisp ? (int64_t)fast_signed(p, ndisp) : 0;
+    d->disp = ndisp ? (int64_t)fast_signed(p, ndisp) : 0;
     p += ndisp;
-    *d = (x86_dec_t){
-        .disp = disp, .imm = nimm ? fast_signed(p, nimm) : 0, .op = e->op, .aux = e->aux,
-        .len = (uint8_t)(p - start + nimm), .mode = (uint8_t)mode,
-        .opsize = (uint8_t)opsize, .addrsize = (uint8_t)mode,
-        .memsize = e->size ? e->size : (uint8_t)opsize,
-        .seg = base == 4 || base == 5 ? X86_SS : X86_DS, .base = (uint8_t)base,
-        .index = (uint8_t)index, .scale = (uint8_t)scale,
-        .reg = (uint8_t)(opsize == 1 && !rex && reg >= 4 ? X86_AH + reg - 4 : reg),
-        .flags = (uint8_t)(X86_D_MEM | (rex ? X86_D_REX | ((rex & 8) ? X86_D_REXW : 0u) : 0u)),
-    };
+    d->imm = nimm ? fast_signed(p, nimm) : 0;
+    d->len = (uint8_t)(p - start + nimm);
     return 1;
 }
 
