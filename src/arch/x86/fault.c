@@ -140,7 +140,7 @@ static vf_error_t fetch_decode(vf_fault_t *f, const vf_x86_regs_t *r, unsigned d
 /* ---- cross-checks against the exit ---- */
 
 /* The decoded linear address must be the one the hardware reported. */
-static vf_error_t check_address(vf_fault_t *f, uint64_t lin, unsigned size)
+static inline vf_error_t check_address(vf_fault_t *f, uint64_t lin, unsigned size)
 {
     if ((lin & (PAGE - 1)) + size > PAGE)
         return vf_fail(f, VF_ERR_UNSUPPORTED, "device access straddles a page boundary");
