@@ -486,7 +486,7 @@ static int fast_string(const uint8_t *p, unsigned mode, x86_dec_t *d)
 
 /*
  * The most frequent shapes, decoded without the general machinery, in 32-
- * or 64-bit code: an optional REX and a one-byte opcode whose table entry is
+ * or 64-bit code: an optional 66, an optional REX and a one-byte opcode whose table entry is
  * a plain ModRM form or group (MOV, the ALU ops, TEST, XCHG, IMUL, MOV/ALU
  * with an immediate) or 0F B6/B7/BE/BF (MOVZX, MOVSX), with a memory
  * operand; or a string instruction (fast_string). Same tables, same
@@ -498,16 +498,20 @@ static int fast_string(const uint8_t *p, unsigned mode, x86_dec_t *d)
 static int decode_fast(const uint8_t *p, unsigned lim, unsigned mode, x86_dec_t *d)
 {
     const uint8_t *start = p, *end = p + lim;
-    unsigned rex = 0, b;
-    if (mode == 2 || lim < 4)
+    unsigned rex = 0, o16 = 0, b;
+    if (mode == 2 || lim < 5)
         return 0;
     b = p[0];
+    if (b == 0x66) {
+        o16 = 1;
+        b = *++p;
+    }
     if (mode == 8 && (b & 0xf0u) == 0x40u) {
         rex = b;
         b = *++p;
     }
     const x86_opinfo_t *e = &vf_x86_map1[b];
-    if (b == 0x0f) { /* at most 1 byte consumed, lim >= 4: the next two bytes are there */
+    if (b == 0x0f) { /* at most 2 bytes consumed, lim >= 5: the next two bytes are there */
         e = &vf_x86_map2[*++p];
         if (e->op != X86_OP_MOVZX && e->op != X86_OP_MOVSX)
             return 0;
@@ -526,7 +530,7 @@ static int decode_fast(const uint8_t *p, unsigned lim, unsigned mode, x86_dec_t 
         (e->imm != X86_I_NONE && e->imm < X86_I_S8))
         return 0;
 
-    unsigned opsize = byte ? 1u : (rex & 8) ? 8u : 4u;
+    unsigned opsize = byte ? 1u : (rex & 8) ? 8u : o16 ? 2u : 4u;
     unsigned mod = m >> 6, rm = m & 7u, rexb = (rex & 1u) << 3;
     unsigned reg = ((m >> 3) & 7u) | ((rex & 4u) << 1), base = rm | rexb, index = X86_NOREG, scale = 0;
     /* Written as it is decoded (one combined store costs more shifts than the stores it saves). */
@@ -558,7 +562,7 @@ static int decode_fast(const uint8_t *p, unsigned lim, unsigned mode, x86_dec_t 
     d->index = (uint8_t)index;
     d->scale = (uint8_t)scale;
     unsigned ndisp = base == X86_NOREG || base == X86_RIP || mod == 2 ? 4u : mod;
-    unsigned nimm = e->imm == X86_I_NONE ? 0u : e->imm == X86_I_S8 || opsize == 1 ? 1u : 4u;
+    unsigned nimm = e->imm == X86_I_NONE ? 0u : e->imm == X86_I_S8 ? 1u : opsize < 4 ? opsize : 4u;
     if (ndisp + nimm > (unsigned)(end - p))
         return 0;
     d->disp = ndisp ? (int64_t)fast_signed(p, ndisp) : 0;
