@@ -317,19 +317,20 @@ static vf_error_t x86_decode(vf_fault_t *f)
 
     unsigned cls = vf_x86_class(d);
     s->cls = (uint8_t)cls;
+    /* The generic descriptor, field by field in its memory order. */
     f->insn.op = d->op;
     f->insn.length = d->len;
     f->insn.size = d->memsize;
+    f->insn.flags = (uint8_t)((d->op < X86_OP_COUNT ? insn_flags[d->op] : 0u) |
+                              (cls == X86_C_STORE ? VF_INSN_WRITE : 0u));
     f->insn.dst_bytes = d->opsize;
     f->insn.rt = d->reg;
     f->insn.rt2 = d->rep; /* REP/REPE (0xf3) or REPNE (0xf2) of a string instruction */
     f->insn.rn = d->base;
     f->insn.rm = d->index;
     f->insn.aux = d->aux;
-    f->insn.imm = (int64_t)d->imm;
     f->insn.fixed = 1; /* count is exact: the engine completes after the last access */
-    f->insn.flags = (uint8_t)((d->op < X86_OP_COUNT ? insn_flags[d->op] : 0u) |
-                              (cls == X86_C_STORE ? VF_INSN_WRITE : 0u));
+    f->insn.imm = (int64_t)d->imm;
     s->done = 0;
     s->side = 0;
     s->wother = 0;
