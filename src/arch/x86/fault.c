@@ -227,7 +227,7 @@ static vf_error_t plan_operand(vf_fault_t *f, const vf_x86_regs_t *r, x86_state_
             return err;
     }
     f->insn.count = cls == X86_C_RMW ? 2 : 1;
-    s->wdir = cls == X86_C_RMW ? 2 : cls == X86_C_STORE ? 1 : 0;
+    s->wdir = (uint8_t)((0x210u >> (cls * 4u)) & 0xfu); /* load 0, store 1 (access 0), RMW 2 (access 1) */
     return VF_OK;
 }
 
