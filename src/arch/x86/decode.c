@@ -486,14 +486,14 @@ static int fast_string(const uint8_t *p, unsigned mode, x86_dec_t *d)
 
 /*
  * The most frequent shapes, decoded without the general machinery, in 32-
- * or 64-bit code: an optional 66, an optional REX and a one-byte opcode whose table entry is
- * a plain ModRM form or group (MOV, the ALU ops, TEST, XCHG, IMUL, MOV/ALU
- * with an immediate) or 0F B6/B7/BE/BF (MOVZX, MOVSX), with a memory
- * operand; or a string instruction (fast_string). Same tables, same
- * descriptor as the general path (tests/x86/test_x86_zydis.c compares the
- * two). Fills the whole descriptor, or returns 0 (perhaps having written
- * part of it) to take the general path, which starts again from scratch and
- * reports every error.
+ * or 64-bit code: an optional 66, an optional REX and a one-byte opcode
+ * whose table entry is a plain ModRM form or group (MOV, the ALU ops, TEST,
+ * XCHG, IMUL, MOV/ALU with an immediate) or 0F B6/B7/BE/BF (MOVZX, MOVSX),
+ * with a memory operand; or a string instruction (fast_string). Same
+ * tables, same descriptor as the general path (tests/x86/test_x86_zydis.c
+ * compares the two). Fills the whole descriptor, or returns 0 (perhaps
+ * having written part of it) to take the general path, which starts again
+ * from scratch and reports every error.
  */
 static int decode_fast(const uint8_t *p, unsigned lim, unsigned mode, x86_dec_t *d)
 {
