@@ -520,14 +520,20 @@ static int decode_fast(const uint8_t *p, unsigned lim, unsigned mode, x86_dec_t 
     }
     unsigned m = p[1], byte = e->flags & X86_T_BYTE;
     /* ModRM forms and their groups only: no mandatory-prefix rows, no 64-bit defaults, memory operands. */
-    if ((e->flags & ~(unsigned)(X86_T_BYTE | X86_T_LOCK | X86_T_GRP)) != X86_T_MODRM || b == 0x63 ||
-        (m & 0xc0u) == 0xc0u)
+    if ((m & 0xc0u) == 0xc0u)
         return 0;
-    if (e->flags & X86_T_GRP) /* the group cell's operation; byte size comes from the opcode */
-        e = &vf_x86_groups[e->aux][(m >> 3) & 7u];
+    if ((e->flags & ~(unsigned)(X86_T_BYTE | X86_T_LOCK)) == X86_T_MODRM) {
+        if (e->op == X86_OP_NONE || b == 0x63)
+            return 0;
+    } else {
+        if ((e->flags & ~(unsigned)(X86_T_BYTE | X86_T_LOCK)) != (X86_T_MODRM | X86_T_GRP))
+            return 0;
+        e = &vf_x86_groups[e->aux][(m >> 3) & 7u]; /* the cell's operation; byte size from the opcode */
+        if (e->op == X86_OP_NONE || e->op == X86_OP_SHIFT || (e->flags & (X86_T_INV | X86_T_D64)))
+            return 0;
+    }
     /* Immediates: none, Ib sign-extended or Iz only (enum x86_imm ends with those two). */
-    if (e->op == X86_OP_NONE || e->op == X86_OP_SHIFT || (e->flags & (X86_T_INV | X86_T_D64)) ||
-        (e->imm != X86_I_NONE && e->imm < X86_I_S8))
+    if (e->imm != X86_I_NONE && e->imm < X86_I_S8)
         return 0;
 
     unsigned opsize = byte ? 1u : (rex & 8) ? 8u : o16 ? 2u : 4u;
