@@ -92,7 +92,7 @@ static unsigned read_some(const vf_fault_t *f, uint64_t gpa, uint8_t *buf, unsig
 
 /* Read the instruction bytes of the page `lin` is on (at most `want`). */
 static inline int fetch_page(const vf_fault_t *f, const vf_x86_regs_t *r, uint64_t lin, uint8_t *buf,
-                      unsigned want, unsigned *got)
+                             unsigned want, unsigned *got)
 {
     uint64_t gpa = lin;
     unsigned room = PAGE - (unsigned)(lin & (PAGE - 1));
@@ -488,8 +488,8 @@ static const vf_arch_ops_t x86_ops = {x86_decode, x86_access, x86_complete, x86_
 
 /*
  * Decode and present access 0: what vf_fault_decode() does, without its
- * generic round trip (as aarch64's capture_fast). x86_decode fails only
- * through vf_fail() and, on success, plans 1..2 accesses of 1..32 bytes.
+ * generic round trip (as aarch64's capture_fast), with the same checks.
+ * x86_decode fails only through vf_fail().
  */
 static vf_error_t first_access(vf_fault_t *f)
 {
@@ -497,7 +497,8 @@ static vf_error_t first_access(vf_fault_t *f)
     if (err != VF_OK)
         return err;
     f->decoded = 1;
-    (void)x86_access(f, 0);
+    if (x86_access(f, 0) != VF_OK)
+        return vf_fail(f, VF_ERR_UNSUPPORTED, "instruction makes no access");
     if (f->acc.size == 0 || f->acc.size > VF_ACCESS_MAX)
         return vf_fail(f, VF_ERR_UNSUPPORTED, "access size out of range");
     /* Read data starts zeroed (the engine's rule); zeroing the whole access maximum is the same. */
