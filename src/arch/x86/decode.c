@@ -448,54 +448,139 @@ HOT x86_result_t finish(const cursor_t *c, x86_dec_t *d, unsigned mode, unsigned
     return ok;
 }
 
-/*
- * The most frequent shape, decoded without the general machinery: no legacy
- * prefix (a REX is fine), a one-byte opcode whose table entry is a plain
- * ModRM form without immediate or group (MOV, the ALU ops, TEST, XCHG), and a
- * memory operand with 32/64-bit addressing. Same tables, same helpers, same
- * result as the general path (tests/x86/test_x86_zydis.c compares the two).
- * Returns 0 to take the general path; it then starts again from scratch.
- */
-static int decode_fast(const uint8_t *bytes, unsigned lim, unsigned mode, x86_dec_t *d)
+/* Little-endian, sign-extended immediate or displacement of n = 1, 2 or 4 bytes. */
+static inline uint64_t fast_signed(const uint8_t *p, unsigned n)
 {
-    cursor_t c = {bytes, lim, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    unsigned b, modrm;
-    if (mode == 2 || lim < 3)
-        return 0;
-    b = bytes[0];
+    if (n == 1)
+        return (uint64_t)(int64_t)(int8_t)p[0];
+    if (n == 2)
+        return (uint64_t)(int64_t)(int16_t)(uint16_t)(p[0] | (unsigned)p[1] << 8);
+    return (uint64_t)(int64_t)(int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                                        (uint32_t)p[3] << 24);
+}
+
+/* String instructions (A4-AF) with an optional REP/REPNE and then an optional REX: no ModRM. */
+static int fast_string(const uint8_t *p, unsigned mode, x86_dec_t *d)
+{
+    unsigned pos = 0, rex = 0, rep = 0, b = p[0];
+    if ((b & 0xfeu) == 0xf2u) {
+        rep = b;
+        b = p[++pos];
+    }
     if (mode == 8 && (b & 0xf0u) == 0x40u) {
-        c.rex = b;
-        c.pos = 1;
-        b = bytes[1];
+        rex = b;
+        b = p[++pos];
     }
     x86_opinfo_t e = vf_x86_map1[b];
-    modrm = bytes[c.pos + 1];
+    if (e.op < X86_OP_MOVS || e.op > X86_OP_SCAS)
+        return 0;
+    uint8_t size = (uint8_t)((e.flags & X86_T_BYTE) ? 1u : (rex & 8) ? 8u : 4u);
+    *d = (x86_dec_t){
+        .op = e.op, .len = (uint8_t)(pos + 1), .mode = (uint8_t)mode, .opsize = size,
+        .addrsize = (uint8_t)mode, .memsize = size, .seg = X86_DS, .base = X86_NOREG,
+        .index = X86_NOREG, .rep = (uint8_t)rep,
+        .flags = (uint8_t)(rex ? X86_D_REX | ((rex & 8) ? X86_D_REXW : 0u) : 0u),
+    };
+    return 1;
+}
+
+/*
+ * The most frequent shapes, decoded without the general machinery, in 32-
+ * or 64-bit code: an optional 66, an optional REX and a one-byte opcode
+ * whose table entry is a plain ModRM form or group (MOV, the ALU ops, TEST,
+ * XCHG, IMUL, MOV/ALU with an immediate) or 0F B6/B7/BE/BF (MOVZX, MOVSX),
+ * with a memory operand; or a string instruction (fast_string). Same
+ * tables, same descriptor as the general path (tests/x86/test_x86_zydis.c
+ * compares the two). Fills the whole descriptor, or returns 0 (perhaps
+ * having written part of it) to take the general path, which starts again
+ * from scratch and reports every error.
+ */
+static int decode_fast(const uint8_t *p, unsigned lim, unsigned mode, x86_dec_t *d)
+{
+    const uint8_t *start = p, *end = p + lim;
+    unsigned rex = 0, o16 = 0, b;
+    if (mode == 2 || lim < 5)
+        return 0;
+    b = p[0];
+    if (b == 0x66) {
+        o16 = 1;
+        b = *++p;
+    }
+    if (mode == 8 && (b & 0xf0u) == 0x40u) {
+        rex = b;
+        b = *++p;
+    }
+    const x86_opinfo_t *e = &vf_x86_map1[b];
+    if (b == 0x0f) { /* at most 2 bytes consumed, lim >= 5: the next two bytes are there */
+        e = &vf_x86_map2[*++p];
+        if (e->op != X86_OP_MOVZX && e->op != X86_OP_MOVSX)
+            return 0;
+    } else if (!(e->flags & X86_T_MODRM)) {
+        return fast_string(start, mode, d);
+    }
+    unsigned m = p[1], byte = e->flags & X86_T_BYTE;
     /* ModRM forms and their groups only: no mandatory-prefix rows, no 64-bit defaults, memory operands. */
-    if ((e.flags & ~(unsigned)(X86_T_BYTE | X86_T_LOCK | X86_T_GRP)) != X86_T_MODRM || b == 0x63 ||
-        (modrm & 0xc0u) == 0xc0u)
+    if ((m & 0xc0u) == 0xc0u)
         return 0;
-    e = resolve(&c, e, modrm);
-    if (e.op == X86_OP_NONE || e.op == X86_OP_SHIFT || (e.flags & (X86_T_INV | X86_T_D64)))
+    if ((e->flags & ~(unsigned)(X86_T_BYTE | X86_T_LOCK)) == X86_T_MODRM) {
+        if (e->op == X86_OP_NONE || b == 0x63)
+            return 0;
+    } else {
+        if ((e->flags & ~(unsigned)(X86_T_BYTE | X86_T_LOCK)) != (X86_T_MODRM | X86_T_GRP))
+            return 0;
+        e = &vf_x86_groups[e->aux][(m >> 3) & 7u]; /* the cell's operation; byte size from the opcode */
+        if (e->op == X86_OP_NONE || e->op == X86_OP_SHIFT || (e->flags & (X86_T_INV | X86_T_D64)))
+            return 0;
+    }
+    /* Immediates: none, Ib sign-extended or Iz only (enum x86_imm ends with those two). */
+    if (e->imm != X86_I_NONE && e->imm < X86_I_S8)
         return 0;
-    c.pos++;
-    decode_sizes(&c, d, mode, e.flags);
-    if (decode_modrm(&c, d, mode, &modrm) != 0)
+
+    unsigned opsize = byte ? 1u : (rex & 8) ? 8u : o16 ? 2u : 4u;
+    unsigned mod = m >> 6, rm = m & 7u, rexb = (rex & 1u) << 3;
+    unsigned reg = ((m >> 3) & 7u) | ((rex & 4u) << 1), base = rm | rexb, index = X86_NOREG, scale = 0;
+    /* Written as it is decoded (one combined store costs more shifts than the stores it saves). */
+    d->op = e->op;
+    d->aux = e->aux;
+    d->mode = (uint8_t)mode;
+    d->opsize = (uint8_t)opsize;
+    d->addrsize = (uint8_t)mode;
+    d->memsize = e->size ? e->size : (uint8_t)opsize;
+    d->reg = (uint8_t)(opsize == 1 && !rex && reg >= 4 ? X86_AH + reg - 4 : reg);
+    d->rep = 0;
+    d->flags = (uint8_t)(X86_D_MEM | (rex ? X86_D_REX | ((rex & 8) ? X86_D_REXW : 0u) : 0u));
+    d->vvvv = 0;
+    d->dstsize = 0;
+    p += 2;
+    if (rm == 4) {
+        if (p >= end)
+            return 0;
+        unsigned sib = *p++;
+        unsigned idx = ((sib >> 3) & 7u) | ((rex & 2u) << 2);
+        scale = sib >> 6;
+        index = idx == 4 ? X86_NOREG : idx;
+        base = (sib & 7u) == 5 && mod == 0 ? X86_NOREG : (sib & 7u) | rexb;
+    } else if (mod == 0 && rm == 5) {
+        base = mode == 8 ? X86_RIP : X86_NOREG;
+    }
+    d->seg = base == 4 || base == 5 ? X86_SS : X86_DS;
+    d->base = (uint8_t)base;
+    d->index = (uint8_t)index;
+    d->scale = (uint8_t)scale;
+    unsigned ndisp = base == X86_NOREG || base == X86_RIP || mod == 2 ? 4u : mod;
+    unsigned nimm = e->imm == X86_I_NONE ? 0u : e->imm == X86_I_S8 ? 1u : opsize < 4 ? opsize : 4u;
+    if (ndisp + nimm > (unsigned)(end - p))
         return 0;
-    if (e.imm != X86_I_NONE && decode_imm(&c, d, e.imm, mode) != 0)
-        return 0;
-    d->len = (uint8_t)c.pos;
-    d->op = e.op;
-    d->aux = e.aux;
-    d->memsize = d->opsize;
-    if (c.rex)
-        d->flags |= X86_D_REX | ((c.rex & 8) ? X86_D_REXW : 0);
+    d->disp = ndisp ? (int64_t)fast_signed(p, ndisp) : 0;
+    p += ndisp;
+    d->imm = nimm ? fast_signed(p, nimm) : 0;
+    d->len = (uint8_t)(p - start + nimm);
     return 1;
 }
 
 x86_result_t vf_x86_decode_bytes(const uint8_t *bytes, unsigned avail, unsigned mode, x86_dec_t *d)
 {
     unsigned lim = avail < MAX_LEN ? avail : MAX_LEN;
-    *d = (x86_dec_t){.seg = X86_DS, .base = X86_NOREG, .index = X86_NOREG, .mode = (uint8_t)(mode & 0xfu)};
     if (decode_fast(bytes, lim, mode & 0xfu, d))
         return ok;
     return vf_x86_decode_general(bytes, avail, mode, d);

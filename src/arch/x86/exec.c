@@ -7,7 +7,7 @@
 #include "../../core/engine.h"
 
 /* Class of each operation (a few depend on the sub-operation: see vf_x86_class). */
-static const uint8_t op_class[X86_OP_COUNT] = {
+const uint8_t vf_x86_op_class[X86_OP_COUNT] = {
     [X86_OP_NONE] = X86_C_OTHER,
     [X86_OP_MOV_LD] = X86_C_LOAD, [X86_OP_MOV_ST] = X86_C_STORE, [X86_OP_MOV_STI] = X86_C_STORE,
     [X86_OP_MOVZX] = X86_C_LOAD, [X86_OP_MOVSX] = X86_C_LOAD,
@@ -56,18 +56,6 @@ const char *vf_x86_insn_name(const vf_insn_t *insn)
     if (insn->op >= X86_OP_MOVS && insn->op <= X86_OP_SCAS && insn->rt2 != 0)
         return rep_names[insn->op - X86_OP_MOVS];
     return op_names[insn->op];
-}
-
-unsigned vf_x86_class(const x86_dec_t *d)
-{
-    if (d->op >= X86_OP_COUNT)
-        return X86_C_OTHER;
-    /* CMP and BT only read their memory operand. */
-    if ((d->op == X86_OP_ALU_ST || d->op == X86_OP_ALU_STI) && d->aux == X86_CMP)
-        return X86_C_LOAD;
-    if (d->op == X86_OP_BT && d->aux == 0)
-        return X86_C_LOAD;
-    return op_class[d->op];
 }
 
 /* Queue a register write for completion. */
@@ -304,10 +292,10 @@ static void exec_cmpxchg8b(x86_state_t *s, const vf_x86_regs_t *r, const uint8_t
     unsigned half = s->d.memsize / 2u;
     uint64_t lo, hi;
     if (half == 8) {
-        lo = vf_le_load(mem, 8);
-        hi = vf_le_load(mem + 8, 8);
+        lo = vf_le_load8(mem, 8);
+        hi = vf_le_load8(mem + 8, 8);
     } else {
-        uint64_t v = vf_le_load(mem, 8);
+        uint64_t v = vf_le_load8(mem, 8);
         lo = v & 0xffffffffu;
         hi = v >> 32;
     }
@@ -414,8 +402,8 @@ static void exec_string(x86_state_t *s, const vf_x86_regs_t *r, const uint8_t *m
 {
     const x86_dec_t *d = &s->d;
     unsigned size = d->memsize;
-    uint64_t src = (s->side & 1u) ? vf_le_load(mem, size) : s->ram;
-    uint64_t dst = (s->side & 2u) ? vf_le_load(mem + ((s->side & 1u) ? size : 0u), size) : s->ram;
+    uint64_t src = (s->side & 1u) ? vf_le_load8(mem, size) : s->ram;
+    uint64_t dst = (s->side & 2u) ? vf_le_load8(mem + ((s->side & 1u) ? size : 0u), size) : s->ram;
     uint64_t fl = r->rflags;
     switch (d->op) {
     case X86_OP_MOVS: s->out[0] = src; break;
@@ -430,7 +418,7 @@ static void exec_string(x86_state_t *s, const vf_x86_regs_t *r, const uint8_t *m
 void vf_x86_execute(x86_state_t *s, const vf_x86_regs_t *r, const uint8_t *mem)
 {
     const x86_dec_t *d = &s->d;
-    uint64_t m = vf_le_load(mem, d->memsize > 8 ? 8u : d->memsize);
+    uint64_t m = vf_le_load8(mem, d->memsize > 8 ? 8u : d->memsize);
     s->wsize[0] = s->wsize[1] = 0;
     s->out[0] = s->out[1] = 0;
     s->fault = 0;

@@ -11,16 +11,34 @@
 #define EFER_LMA (1ull << 10)
 #define PAGE 4096u
 
+/* Sets of operations, as bit masks over enum x86_op. */
+#define OPS(a) ((uint64_t)1 << X86_OP_##a)
+/* Operand checks or data of their own when planned (the rest only check address and direction). */
+#define PLAN_SPECIAL (OPS(BT) | OPS(POP_M) | OPS(SSE_LD) | OPS(SSE_ST) | OPS(CMPXCHG8B))
+/* RAM, stack or vector registers to update on completion. */
+#define COMPLETE_SPECIAL (OPS(MOVS) | OPS(PUSH_M) | OPS(POP_M) | OPS(SSE_LD))
+#define IN(set, op) ((((set) >> (op)) & 1u) != 0)
+
+/* vf_insn_t flags that follow from the operation alone. */
+static const uint8_t insn_flags[X86_OP_COUNT] = {
+    [X86_OP_MOVSX] = VF_INSN_SIGNED,
+    [X86_OP_SSE_LD] = VF_INSN_FP, [X86_OP_SSE_ST] = VF_INSN_FP,
+    [X86_OP_MOVBE_LD] = VF_INSN_BIGENDIAN, [X86_OP_MOVBE_ST] = VF_INSN_BIGENDIAN,
+};
+
 static vf_x86_regs_t *regs_of(vf_fault_t *f)
 {
     return (vf_x86_regs_t *)f->regs;
 }
 
-/* Code size in bytes (2, 4, 8) from CR0.PE, RFLAGS.VM, EFER.LMA and CS.L/D, as the CPU decides. */
+/*
+ * Code size in bytes (2, 4, 8) from CR0.PE, RFLAGS.VM, EFER.LMA and CS.L/D,
+ * as the CPU decides; with X86_MODE_REAL in real and virtual-8086 mode.
+ */
 static unsigned code_size(const vf_x86_regs_t *r)
 {
     if (!(r->cr0 & CR0_PE) || (r->rflags & X86_VM))
-        return 2;
+        return 2 | X86_MODE_REAL;
     if ((r->efer & EFER_LMA) && r->cs_l)
         return 8;
     return r->cs_d ? 4u : 2u;
@@ -73,8 +91,8 @@ static unsigned read_some(const vf_fault_t *f, uint64_t gpa, uint8_t *buf, unsig
 }
 
 /* Read the instruction bytes of the page `lin` is on (at most `want`). */
-static int fetch_page(const vf_fault_t *f, const vf_x86_regs_t *r, uint64_t lin, uint8_t *buf,
-                      unsigned want, unsigned *got)
+static inline int fetch_page(const vf_fault_t *f, const vf_x86_regs_t *r, uint64_t lin, uint8_t *buf,
+                             unsigned want, unsigned *got)
 {
     uint64_t gpa = lin;
     unsigned room = PAGE - (unsigned)(lin & (PAGE - 1));
@@ -87,8 +105,9 @@ static int fetch_page(const vf_fault_t *f, const vf_x86_regs_t *r, uint64_t lin,
 }
 
 /* Fetch and decode: never reads past the page the instruction ends on. */
-static vf_error_t fetch_decode(vf_fault_t *f, const vf_x86_regs_t *r, unsigned mode, x86_dec_t *d)
+static vf_error_t fetch_decode(vf_fault_t *f, const vf_x86_regs_t *r, unsigned dmode, x86_dec_t *d)
 {
+    unsigned mode = dmode & 0xfu;
     uint8_t buf[16];
     unsigned n = 0, more = 0;
     uint64_t lin = mode == 8 ? r->rip : (r->cs_base + r->rip) & 0xffffffffu;
@@ -96,7 +115,6 @@ static vf_error_t fetch_decode(vf_fault_t *f, const vf_x86_regs_t *r, unsigned m
         return vf_fail(f, VF_ERR_FETCH, "no host read_phys to fetch the instruction");
     if (fetch_page(f, r, lin, buf, 15, &n) != 0)
         return vf_fail(f, VF_ERR_FETCH, "instruction address does not translate (guest page tables)");
-    unsigned dmode = mode | (!(r->cr0 & CR0_PE) || (r->rflags & X86_VM) ? X86_MODE_REAL : 0u);
     x86_result_t res = vf_x86_decode_bytes(buf, n, dmode, d);
     if (res.status == X86_DEC_MORE && n < 15 && ((lin + n) & (PAGE - 1)) == 0) {
         uint64_t next = lin + n;
@@ -122,7 +140,7 @@ static vf_error_t fetch_decode(vf_fault_t *f, const vf_x86_regs_t *r, unsigned m
 /* ---- cross-checks against the exit ---- */
 
 /* The decoded linear address must be the one the hardware reported. */
-static vf_error_t check_address(vf_fault_t *f, uint64_t lin, unsigned size)
+static inline vf_error_t check_address(vf_fault_t *f, uint64_t lin, unsigned size)
 {
     if ((lin & (PAGE - 1)) + size > PAGE)
         return vf_fail(f, VF_ERR_UNSUPPORTED, "device access straddles a page boundary");
@@ -183,7 +201,8 @@ static vf_error_t plan_operand(vf_fault_t *f, const vf_x86_regs_t *r, x86_state_
     x86_dec_t *d = &s->d;
     uint64_t ea = effective(r, d);
     vf_error_t err;
-    if (d->op == X86_OP_BT && !d->vvvv) {
+    unsigned special = IN(PLAN_SPECIAL, d->op);
+    if (special && d->op == X86_OP_BT && !d->vvvv) {
         /* Register bit offset: a signed bit string index that can reach other operands. */
         uint64_t off = vf_sext(vf_x86_get(r, d->reg, d->opsize), d->opsize * 8u);
         unsigned sh = d->opsize == 2 ? 4u : d->opsize == 4 ? 5u : 6u; /* log2 of the bits */
@@ -191,22 +210,24 @@ static vf_error_t plan_operand(vf_fault_t *f, const vf_x86_regs_t *r, x86_state_
         uint64_t units = (off >> 63) ? ~(~off >> sh) : off >> sh;
         ea = (ea + units * d->opsize) & vf_x86_mask(d->addrsize);
     }
-    if (d->op == X86_OP_POP_M && d->base == VF_X86_RSP)
+    if (special && d->op == X86_OP_POP_M && d->base == VF_X86_RSP)
         ea = (ea + d->memsize) & vf_x86_mask(d->addrsize); /* POP computes the address after RSP moves */
     s->lin = linear(r, d->mode, d->seg, ea);
     if ((err = check_address(f, s->lin, d->memsize)) != VF_OK)
         return err;
     if ((err = check_direction(f, cls != X86_C_STORE, cls != X86_C_LOAD)) != VF_OK)
         return err;
-    if (((d->op == X86_OP_SSE_LD || d->op == X86_OP_SSE_ST) && (d->aux & X86_SSE_ALIGN)) ||
-        (d->op == X86_OP_CMPXCHG8B && d->memsize == 16)) {
-        if (s->lin & (d->memsize - 1u))
-            return inject_gp(f, "misaligned operand of an aligned move or CMPXCHG16B: inject #GP(0)");
+    if (special) {
+        if (((d->op == X86_OP_SSE_LD || d->op == X86_OP_SSE_ST) && (d->aux & X86_SSE_ALIGN)) ||
+            (d->op == X86_OP_CMPXCHG8B && d->memsize == 16)) {
+            if (s->lin & (d->memsize - 1u))
+                return inject_gp(f, "misaligned operand of an aligned move or CMPXCHG16B: inject #GP(0)");
+        }
+        if (d->op == X86_OP_POP_M && (err = read_stack(f, r, s)) != VF_OK)
+            return err;
     }
-    if (d->op == X86_OP_POP_M && (err = read_stack(f, r, s)) != VF_OK)
-        return err;
     f->insn.count = cls == X86_C_RMW ? 2 : 1;
-    s->wdir = cls == X86_C_RMW ? 2 : cls == X86_C_STORE ? 1 : 0;
+    s->wdir = (uint8_t)((0x210u >> (cls * 4u)) & 0xfu); /* load 0, store 1 (access 0), RMW 2 (access 1) */
     return VF_OK;
 }
 
@@ -290,27 +311,26 @@ static vf_error_t x86_decode(vf_fault_t *f)
     vf_x86_regs_t *r = regs_of(f);
     x86_state_t *s = &f->arch.x86;
     x86_dec_t *d = &s->d;
-    unsigned mode = code_size(r);
-    vf_error_t err = fetch_decode(f, r, mode, d);
+    vf_error_t err = fetch_decode(f, r, code_size(r), d);
     if (err != VF_OK)
         return err;
 
     unsigned cls = vf_x86_class(d);
     s->cls = (uint8_t)cls;
+    /* The generic descriptor, field by field in its memory order. */
     f->insn.op = d->op;
     f->insn.length = d->len;
     f->insn.size = d->memsize;
+    f->insn.flags = (uint8_t)((d->op < X86_OP_COUNT ? insn_flags[d->op] : 0u) |
+                              (cls == X86_C_STORE ? VF_INSN_WRITE : 0u));
     f->insn.dst_bytes = d->opsize;
     f->insn.rt = d->reg;
     f->insn.rt2 = d->rep; /* REP/REPE (0xf3) or REPNE (0xf2) of a string instruction */
     f->insn.rn = d->base;
     f->insn.rm = d->index;
     f->insn.aux = d->aux;
+    f->insn.fixed = 1; /* count is exact: the engine completes after the last access */
     f->insn.imm = (int64_t)d->imm;
-    f->insn.flags = (uint8_t)((d->op == X86_OP_MOVSX ? VF_INSN_SIGNED : 0u) |
-                              (cls == X86_C_STORE ? VF_INSN_WRITE : 0u) |
-                              (d->op == X86_OP_SSE_LD || d->op == X86_OP_SSE_ST ? VF_INSN_FP : 0u) |
-                              (d->op == X86_OP_MOVBE_LD || d->op == X86_OP_MOVBE_ST ? VF_INSN_BIGENDIAN : 0u));
     s->done = 0;
     s->side = 0;
     s->wother = 0;
@@ -353,9 +373,10 @@ static int x86_access(vf_fault_t *f, uint32_t idx)
     }
     if (!s->done)
         vf_x86_execute(s, r, vf_rbytes(f));
-    vf_le_store(vf_wbytes(f), s->out[0], s->d.memsize < 8 ? s->d.memsize : 8u);
+    /* Whole quadwords (the buffer has 32 bytes); the bytes past the access stay zero. */
+    vf_le_store8(vf_wbytes(f), s->out[0] & vf_bytes_mask(s->d.memsize < 8 ? s->d.memsize : 8u));
     if (s->d.memsize > 8)
-        vf_le_store(vf_wbytes(f) + 8, s->out[1], 8);
+        vf_le_store8(vf_wbytes(f) + 8, s->out[1]);
     return VF_OK;
 }
 
@@ -412,18 +433,11 @@ static int string_regs(vf_x86_regs_t *r, const x86_state_t *s, uint64_t *rflags)
     return 0;
 }
 
-static vf_error_t x86_complete(vf_fault_t *f)
+/* RAM sides (the only steps that can still fail), the stack pointer and vector registers. */
+static vf_error_t complete_special(vf_fault_t *f, vf_x86_regs_t *r, const x86_state_t *s)
 {
-    vf_x86_regs_t *r = regs_of(f);
-    x86_state_t *s = &f->arch.x86;
     const x86_dec_t *d = &s->d;
     vf_error_t err;
-    if (!s->done)
-        vf_x86_execute(s, r, vf_rbytes(f));
-    if (s->fault)
-        return vf_fail_inject(f, VF_INJECT_X86_EXCEPTION, 0, 0, "divide error: inject #DE");
-
-    /* RAM sides first: the only step that can still fail. */
     if (d->op == X86_OP_MOVS && s->side == 1) {
         if ((err = write_ram(f, s->other, s->out[0], d->memsize)) != VF_OK)
             return err;
@@ -444,6 +458,22 @@ static vf_error_t x86_complete(vf_fault_t *f)
 
     if (d->op == X86_OP_SSE_LD)
         sse_load(r, s, vf_rbytes(f));
+    return VF_OK;
+}
+
+static vf_error_t x86_complete(vf_fault_t *f)
+{
+    vf_x86_regs_t *r = regs_of(f);
+    x86_state_t *s = &f->arch.x86;
+    const x86_dec_t *d = &s->d;
+    vf_error_t err;
+    if (!s->done)
+        vf_x86_execute(s, r, vf_rbytes(f));
+    if (s->fault)
+        return vf_fail_inject(f, VF_INJECT_X86_EXCEPTION, 0, 0, "divide error: inject #DE");
+
+    if (IN(COMPLETE_SPECIAL, d->op) && (err = complete_special(f, r, s)) != VF_OK)
+        return err;
     for (unsigned i = 0; i < 2; i++)
         if (s->wsize[i])
             vf_x86_set(r, s->wreg[i], s->wsize[i], s->val[i]);
@@ -455,6 +485,30 @@ static vf_error_t x86_complete(vf_fault_t *f)
 }
 
 static const vf_arch_ops_t x86_ops = {x86_decode, x86_access, x86_complete, x86_skip};
+
+/*
+ * Decode and present access 0: what vf_fault_decode() does, without its
+ * generic round trip (as aarch64's capture_fast), with the same checks.
+ * x86_decode fails only through vf_fail().
+ */
+static vf_error_t first_access(vf_fault_t *f)
+{
+    vf_error_t err = x86_decode(f);
+    if (err != VF_OK)
+        return err;
+    f->decoded = 1;
+    if (x86_access(f, 0) != VF_OK)
+        return vf_fail(f, VF_ERR_UNSUPPORTED, "instruction makes no access");
+    if (f->acc.size == 0 || f->acc.size > VF_ACCESS_MAX)
+        return vf_fail(f, VF_ERR_UNSUPPORTED, "access size out of range");
+    /* Read data starts zeroed (the engine's rule); zeroing the whole access maximum is the same. */
+    f->rbuf[0] = f->rbuf[1] = f->rbuf[2] = f->rbuf[3] = 0;
+    f->acc.index = 0;
+    f->cur = f->acc;
+    if (f->split != 0 && f->acc.size > f->split)
+        f->cur.size = f->split;
+    return VF_OK;
+}
 
 vf_error_t vf_x86_capture(vf_fault_t *f, vf_x86_regs_t *regs, const vf_x86_exit_t *exit,
                           const vf_host_t *host)
@@ -468,5 +522,5 @@ vf_error_t vf_x86_capture(vf_fault_t *f, vf_x86_regs_t *regs, const vf_x86_exit_
         return vf_fail(f, VF_ERR_NOT_MMIO, "instruction fetch from device memory");
     if (!(exit->qualification & (VF_X86_QUAL_READ | VF_X86_QUAL_WRITE)))
         return vf_fail(f, VF_ERR_NOT_MMIO, "the exit reports neither a read nor a write");
-    return vf_fault_decode(f);
+    return first_access(f);
 }

@@ -18,11 +18,10 @@ static uint64_t msb(uint64_t v, unsigned size)
 
 uint64_t vf_x86_parity(uint64_t res)
 {
-    uint64_t b = res & 0xffu;
+    unsigned b = (unsigned)res & 0xffu;
     b ^= b >> 4;
-    b ^= b >> 2;
-    b ^= b >> 1;
-    return (b & 1u) ? 0 : X86_PF;
+    /* Bit i of 0x6996 is the parity of i: fold the byte to a nibble, then look it up. */
+    return ((0x6996u >> (b & 0xfu)) & 1u) ? 0 : X86_PF;
 }
 
 /* ZF, SF and PF of a result. */

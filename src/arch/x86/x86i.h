@@ -241,12 +241,26 @@ static inline void vf_x86_set(vf_x86_regs_t *r, unsigned code, unsigned size, ui
 
 /* Operation classes: which accesses an instruction makes. */
 enum { X86_C_LOAD, X86_C_STORE, X86_C_RMW, X86_C_STRING, X86_C_OTHER };
-unsigned vf_x86_class(const x86_dec_t *d);
+/* Class of each operation (a few depend on the sub-operation: see vf_x86_class). */
+extern const uint8_t VF_X86_HIDDEN vf_x86_op_class[X86_OP_COUNT];
+
+static inline unsigned vf_x86_class(const x86_dec_t *d)
+{
+    if (d->op >= X86_OP_COUNT)
+        return X86_C_OTHER;
+    /* CMP and BT only read their memory operand. */
+    if ((d->op == X86_OP_ALU_ST || d->op == X86_OP_ALU_STI) && d->aux == X86_CMP)
+        return X86_C_LOAD;
+    if (d->op == X86_OP_BT && d->aux == 0)
+        return X86_C_LOAD;
+    return vf_x86_op_class[d->op];
+}
 
 /*
  * Compute the instruction's results from its memory data (`mem`, the read
- * data in access order; `ram` for a RAM side) and the registers, into the
- * state: write data, register values, flags, #DE. Writes nothing else.
+ * data in access order, in a buffer of VF_READ_MAX bytes: whole quadwords are
+ * loaded; `ram` for a RAM side) and the registers, into the state: write
+ * data, register values, flags, #DE. Writes nothing else.
  */
 void vf_x86_execute(x86_state_t *s, const vf_x86_regs_t *r, const uint8_t *mem);
 
