@@ -84,7 +84,10 @@ static int start_access(vf_fault_t *f, uint32_t idx)
     if (f->acc.dir == VF_DIR_READ) {
         if ((unsigned)f->rtotal + f->acc.size > VF_READ_MAX)
             return (int)vf_fail(f, VF_ERR_UNSUPPORTED, "instruction reads more than 64 bytes");
-        vf_memset(vf_rbytes(f) + f->rtotal, 0, f->acc.size);
+        if (f->acc.size <= 8 && f->rtotal <= VF_READ_MAX - 8)
+            vf_le_store8(vf_rbytes(f) + f->rtotal, 0); /* one store for the usual access */
+        else
+            vf_memset(vf_rbytes(f) + f->rtotal, 0, f->acc.size);
     }
     f->acc.index = (uint8_t)idx;
     f->stage = (uint8_t)idx;
@@ -125,10 +128,16 @@ const char *vf_fault_message(const vf_fault_t *f)
     return f->state == VF_STATE_ERROR && f->message != NULL ? f->message : "";
 }
 
+/* pending() when the fault is not decoded yet: kept out of line so the hot calls stay leaf-like. */
+__attribute__((noinline)) static bool pending_decode(vf_fault_t *f)
+{
+    return f->state == VF_STATE_ACCESS && vf_fault_decode(f) == VF_OK;
+}
+
 /* Decode if needed; true when an access is pending. */
 static inline bool pending(vf_fault_t *f)
 {
-    return f->state == VF_STATE_ACCESS && (f->decoded || vf_fault_decode(f) == VF_OK);
+    return (f->state == VF_STATE_ACCESS && f->decoded) || pending_decode(f);
 }
 
 vf_access_t vf_fault_access(vf_fault_t *f)

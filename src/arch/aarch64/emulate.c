@@ -167,7 +167,7 @@ static void fill_write(vf_fault_t *f, uint32_t idx, unsigned off, unsigned n)
             w[j] = v_byte(&r->v[rt], be ? n - 1u - j : j);
     } else {
         uint64_t v = rt == A64_XZR ? 0 : r->x[rt];
-        vf_le_store(w, be ? vf_bswap(v, n) : v, n);
+        vf_le_store8(w, be ? vf_bswap(v, n) : v); /* wbuf has room for 8; only n bytes are presented */
     }
 }
 
@@ -191,7 +191,7 @@ int vf_a64_ldst_access(vf_fault_t *f, uint32_t idx)
 static uint64_t gpr_value(vf_fault_t *f, unsigned k)
 {
     const vf_insn_t *in = &f->insn;
-    uint64_t v = vf_le_load(vf_rbytes(f) + k * in->size, in->size);
+    uint64_t v = vf_le_load8(vf_rbytes(f) + k * in->size, in->size); /* k * size <= 8: inside rbuf */
     if (in->flags & VF_INSN_BIGENDIAN)
         v = vf_bswap(v, in->size);
     if (in->flags & VF_INSN_SIGNED)

@@ -119,8 +119,7 @@ static const vf_arch_ops_t a64_ops = {a64_decode, a64_access, a64_complete, a64_
 /* DFSC values of translation (levels -1..3), access flag and permission faults. */
 #define EMULABLE_DFSC ((0xfffull << 4) | (1ull << 0x2b))
 
-static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64_exit_t *exit,
-                        const vf_host_t *host)
+static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64_exit_t *exit)
 {
     uint64_t esr = exit->esr;
     const vf_insn_t *form = &vf_a64_isv_forms[A64_ISV_INDEX(esr)];
@@ -129,15 +128,12 @@ static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64
         return 0;
     f->ops = &a64_ops;
     f->regs = regs;
-    if (host != NULL)
-        f->host = *host;
-    else
-        f->host.read_phys = NULL, f->host.write_phys = NULL;
     f->pc = regs->pc;
-    f->gva = exit->far;
     f->ipa = (exit->flags & VF_AARCH64_EXIT_IPA) ? exit->ipa : vf_aarch64_ipa(exit->hpfar, exit->far);
-    f->exit_info[0] = esr;
-    /* error, message and inject are only read in VF_STATE_ERROR: no need to reset them. */
+    /*
+     * Only what is read later is set: host, gva and exit_info serve decoding (done here),
+     * error, message and inject only VF_STATE_ERROR (this fault cannot fail any more).
+     */
     f->state = VF_STATE_ACCESS;
     f->decoded = 1;
     f->stage = 0;
@@ -155,7 +151,7 @@ static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64
 vf_error_t vf_aarch64_capture(vf_fault_t *f, vf_aarch64_regs_t *regs,
                               const vf_aarch64_exit_t *exit, const vf_host_t *host)
 {
-    if (capture_fast(f, regs, exit, host))
+    if (capture_fast(f, regs, exit))
         return VF_OK;
     int rc = vf_a64_capture_isv0_fast(f, &a64_ops, regs, exit, host);
     if (rc >= 0)
