@@ -76,6 +76,13 @@ static inline uint64_t vf_le_load8(const uint8_t *p, unsigned n)
 #endif
 }
 
+/* Read data at byte offset off of f->rbuf, n = 1..8 bytes: one 8-byte load when it stays inside. */
+static inline uint64_t vf_rbuf_load(const vf_fault_t *f, unsigned off, unsigned n)
+{
+    const uint8_t *p = (const uint8_t *)f->rbuf + off;
+    return off <= VF_READ_MAX - 8 ? vf_le_load8(p, n) : vf_le_load(p, n);
+}
+
 /* Sign-extend the low `bits` bits of v (1..64). */
 static inline uint64_t vf_sext(uint64_t v, unsigned bits)
 {

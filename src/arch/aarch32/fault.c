@@ -237,6 +237,7 @@ static vf_error_t a32_decode(vf_fault_t *f)
         return vf_fail(f, e, why);
     if (r->cpsr & A32_CPSR_E)
         f->insn.flags |= VF_INSN_BIGENDIAN;
+    f->insn.fixed = 1; /* every A32/T32 form makes exactly `count` accesses */
     return VF_OK;
 }
 
@@ -253,7 +254,7 @@ static int a32_access(vf_fault_t *f, uint32_t idx)
         uint64_t v = store_value(regs_of(f), access_reg(in, idx), f->arch.a32.thumb) & vf_bytes_mask(in->size);
         if (in->flags & VF_INSN_BIGENDIAN)
             v = vf_bswap(v, in->size);
-        vf_le_store(vf_wbytes(f), v, in->size);
+        vf_le_store8(vf_wbytes(f), v); /* wbuf has room for 8; only size bytes are presented */
     }
     return VF_OK;
 }
@@ -270,7 +271,7 @@ static void a32_skip(vf_fault_t *f)
 static uint32_t loaded(vf_fault_t *f, uint32_t idx)
 {
     const vf_insn_t *in = &f->insn;
-    uint32_t v = (uint32_t)vf_le_load(vf_rbytes(f) + in->size * idx, in->size);
+    uint32_t v = (uint32_t)vf_rbuf_load(f, in->size * idx, in->size);
     if (in->flags & VF_INSN_BIGENDIAN)
         v = (uint32_t)vf_bswap(v, in->size);
     if (in->flags & VF_INSN_SIGNED)
@@ -301,7 +302,12 @@ static vf_error_t a32_complete(vf_fault_t *f)
     }
     if (in->flags & VF_INSN_WRITEBACK)
         r->r[in->rn] = f->arch.a32.wb;
-    if (load) {
+    if (load && in->op != VF_A32_OP_MULTI) { /* Rt, and Rt2 of LDRD: no list to walk */
+        if (in->rt != A32_PC)
+            r->r[in->rt] = loaded(f, 0);
+        if (in->count > 1 && in->rt2 != A32_PC)
+            r->r[in->rt2] = loaded(f, 1);
+    } else if (load) {
         for (uint32_t idx = 0; idx < in->count; idx++) {
             uint32_t t = access_reg(in, idx);
             if (t != A32_PC)
@@ -317,9 +323,58 @@ static vf_error_t a32_complete(vf_fault_t *f)
 
 static const vf_arch_ops_t a32_ops = {a32_decode, a32_access, a32_complete, a32_skip};
 
+/*
+ * HSR bits for the ISV = 1 fast path: EC 0x24, ISV, and none of
+ * VNCR/LST/FnV/EA/CM/S1PTW (IL is checked apart: Thumb may report 0).
+ */
+#define FAST_MASK 0xfd003f80u
+#define FAST_VALUE 0x91000000u
+/* DFSC values of translation, access flag and permission faults (src/arch/arm/dabt.c). */
+#define EMULABLE_DFSC ((0xfffull << 4) | (1ull << 0x2b))
+
+/*
+ * The common ISV = 1 fault in one step, with the same result as the generic
+ * path (classify, vf_a32_decode_syndrome, first access); 0 when the fault is
+ * not of this shape. Only what is read later is set: host, gva and exit_info
+ * serve decoding, error/message/inject only VF_STATE_ERROR.
+ */
+static int capture_isv1_fast(vf_fault_t *f, vf_aarch32_regs_t *regs, const vf_aarch32_exit_t *exit)
+{
+    uint32_t hsr = exit->hsr, cpsr = regs->cpsr;
+    uint32_t thumb = (cpsr & A32_CPSR_T) != 0;
+    uint32_t rt = A32_HSR_SRT(hsr);
+    uint32_t visible = (exit->flags & VF_AARCH32_EXIT_ESR_EL2) ? 7u : 15u; /* registers no mode banks */
+    if ((hsr & FAST_MASK) != FAST_VALUE || !((EMULABLE_DFSC >> ARM_DABT_DFSC(hsr)) & 1u) ||
+        (cpsr & A32_CPSR_J) || !(ARM_DABT_IL(hsr) || thumb) || a32_syndrome_impossible(hsr) ||
+        rt > visible || (f->split != 0 && (1u << ARM_DABT_SAS(hsr)) > f->split))
+        return 0;
+    f->ops = &a32_ops;
+    f->regs = regs;
+    f->pc = regs->r[15];
+    f->ipa = (exit->flags & VF_AARCH32_EXIT_IPA) ? exit->ipa : vf_aarch32_ipa(exit->hpfar, exit->hdfar);
+    f->state = VF_STATE_ACCESS;
+    f->decoded = 1;
+    f->stage = 0;
+    f->off = 0;
+    f->rtotal = 0;
+    a32_insn_from_syndrome(&f->insn, hsr, rt);
+    if (cpsr & A32_CPSR_E)
+        f->insn.flags |= VF_INSN_BIGENDIAN;
+    f->arch.a32.thumb = (uint8_t)thumb;
+    f->arch.a32.va = exit->hdfar;
+    f->arch.a32.ipa = f->ipa;
+    (void)a32_access(f, 0);
+    f->acc.index = 0;
+    f->cur = f->acc;
+    f->rbuf[0] = 0;
+    return 1;
+}
+
 vf_error_t vf_aarch32_capture(vf_fault_t *f, vf_aarch32_regs_t *regs,
                               const vf_aarch32_exit_t *exit, const vf_host_t *host)
 {
+    if (capture_isv1_fast(f, regs, exit))
+        return VF_OK;
     vf_engine_begin(f, &a32_ops, regs, host);
     f->pc = regs->r[15];
     f->gva = exit->hdfar;
