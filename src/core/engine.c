@@ -84,10 +84,7 @@ static int start_access(vf_fault_t *f, uint32_t idx)
     if (f->acc.dir == VF_DIR_READ) {
         if ((unsigned)f->rtotal + f->acc.size > VF_READ_MAX)
             return (int)vf_fail(f, VF_ERR_UNSUPPORTED, "instruction reads more than 64 bytes");
-        if (f->acc.size <= 8 && f->rtotal <= VF_READ_MAX - 8)
-            vf_le_store8(vf_rbytes(f) + f->rtotal, 0); /* one store for the usual access */
-        else
-            vf_memset(vf_rbytes(f) + f->rtotal, 0, f->acc.size);
+        vf_rbuf_zero(f, f->rtotal, f->acc.size);
     }
     f->acc.index = (uint8_t)idx;
     f->stage = (uint8_t)idx;

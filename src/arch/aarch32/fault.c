@@ -88,11 +88,14 @@ static int loads_pc(const vf_insn_t *in)
 static vf_error_t fetch16(vf_fault_t *f, const vf_aarch32_regs_t *r, uint32_t va, uint32_t *hw,
                           const char **why)
 {
-    uint64_t pa;
+    uint64_t pa = va;
     uint8_t b[2];
-    vf_error_t e = vf_a32_translate(&f->host, r, va, &pa, why);
-    if (e != VF_OK)
-        return e;
+    int flat = f->host.read_phys != NULL && ((f->host.flags & VF_HOST_IDENTITY) || !(r->sctlr & A32_SCTLR_M));
+    if (!flat) { /* no walk to make when VA = PA: skip the call */
+        vf_error_t e = vf_a32_translate(&f->host, r, va, &pa, why);
+        if (e != VF_OK)
+            return e;
+    }
     if (f->host.read_phys(f->host.ctx, pa, b, 2) != 0) {
         *why = "instruction is not in guest memory";
         return VF_ERR_FETCH;

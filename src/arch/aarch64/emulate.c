@@ -148,8 +148,8 @@ static void struct_map(const vf_fault_t *f, unsigned mo, unsigned *reg, unsigned
     }
 }
 
-/* Write data of access idx (memory order, little-endian bytes) into f->wbuf. */
-static void fill_write(vf_fault_t *f, uint32_t idx, unsigned off, unsigned n)
+/* Write data of a SIMD&FP access idx (memory order) into f->wbuf; out of line to keep GPR accesses lean. */
+__attribute__((noinline)) static void fill_write_vector(vf_fault_t *f, uint32_t idx, unsigned off, unsigned n)
 {
     const vf_insn_t *in = &f->insn;
     vf_aarch64_regs_t *r = regs_of(f);
@@ -162,12 +162,24 @@ static void fill_write(vf_fault_t *f, uint32_t idx, unsigned off, unsigned n)
             struct_map(f, off + j, &reg, &byte);
             w[j] = v_byte(&r->v[reg], byte);
         }
-    } else if (in->flags & VF_INSN_FP) {
+    } else {
         for (unsigned j = 0; j < n; j++)
             w[j] = v_byte(&r->v[rt], be ? n - 1u - j : j);
+    }
+}
+
+/* Write data of access idx (memory order, little-endian bytes) into f->wbuf. */
+static void fill_write(vf_fault_t *f, uint32_t idx, unsigned off, unsigned n)
+{
+    const vf_insn_t *in = &f->insn;
+    if (in->flags & VF_INSN_FP) {
+        fill_write_vector(f, idx, off, n);
     } else {
-        uint64_t v = rt == A64_XZR ? 0 : r->x[rt];
-        vf_le_store8(w, be ? vf_bswap(v, n) : v); /* wbuf has room for 8; only n bytes are presented */
+        unsigned rt = idx == 0 ? in->rt : in->rt2;
+        uint64_t v = rt == A64_XZR ? 0 : regs_of(f)->x[rt];
+        if (in->flags & VF_INSN_BIGENDIAN)
+            v = vf_bswap(v, n);
+        vf_le_store8(vf_wbytes(f), v); /* wbuf has room for 8; only n bytes are presented */
     }
 }
 
@@ -311,6 +323,6 @@ int vf_a64_capture_isv0_fast(vf_fault_t *f, const vf_arch_ops_t *ops, vf_aarch64
     if (f->split != 0 && f->cur.size > f->split)
         f->cur.size = f->split;
     if (f->acc.dir == VF_DIR_READ)
-        vf_memset(vf_rbytes(f), 0, f->acc.size);
+        vf_rbuf_zero(f, 0, f->acc.size);
     return VF_OK;
 }
