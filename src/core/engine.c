@@ -126,7 +126,7 @@ const char *vf_fault_message(const vf_fault_t *f)
 }
 
 /* pending() when the fault is not decoded yet: kept out of line so the hot calls stay leaf-like. */
-__attribute__((noinline)) static bool pending_decode(vf_fault_t *f)
+__attribute__((noinline, cold)) static bool pending_decode(vf_fault_t *f)
 {
     return f->state == VF_STATE_ACCESS && vf_fault_decode(f) == VF_OK;
 }
@@ -183,9 +183,17 @@ vf_error_t vf_fault_set_read(vf_fault_t *f, const void *data, size_t len)
     return VF_OK;
 }
 
+/* vf_fault_set_read_value() before decoding: decode, then the call proper (out of line, like pending_decode). */
+__attribute__((noinline, cold)) static vf_error_t set_read_value_undecoded(vf_fault_t *f, uint64_t value)
+{
+    return pending_decode(f) ? vf_fault_set_read_value(f, value) : VF_ERR_INVALID;
+}
+
 vf_error_t vf_fault_set_read_value(vf_fault_t *f, uint64_t value)
 {
-    if (!pending(f) || f->cur.dir != VF_DIR_READ || f->cur.size > 8)
+    if (f->state != VF_STATE_ACCESS || !f->decoded) /* a tail call: the usual path saves no registers */
+        return set_read_value_undecoded(f, value);
+    if (f->cur.dir != VF_DIR_READ || f->cur.size > 8)
         return VF_ERR_INVALID;
     if ((value & ~vf_bytes_mask(f->cur.size)) != 0)
         return VF_ERR_INVALID;

@@ -373,11 +373,10 @@ static int capture_isv1_fast(vf_fault_t *f, vf_aarch32_regs_t *regs, const vf_aa
     return 1;
 }
 
-vf_error_t vf_aarch32_capture(vf_fault_t *f, vf_aarch32_regs_t *regs,
-                              const vf_aarch32_exit_t *exit, const vf_host_t *host)
+/* The generic capture; out of line so the fast path saves no registers. */
+__attribute__((noinline)) static vf_error_t capture_slow(vf_fault_t *f, vf_aarch32_regs_t *regs,
+                                                       const vf_aarch32_exit_t *exit, const vf_host_t *host)
 {
-    if (capture_isv1_fast(f, regs, exit))
-        return VF_OK;
     vf_engine_begin(f, &a32_ops, regs, host);
     f->pc = regs->r[15];
     f->gva = exit->hdfar;
@@ -387,4 +386,10 @@ vf_error_t vf_aarch32_capture(vf_fault_t *f, vf_aarch32_regs_t *regs,
     if (regs->cpsr & A32_CPSR_J)
         return vf_fail(f, VF_ERR_UNSUPPORTED, "Jazelle or ThumbEE state");
     return vf_fault_decode(f);
+}
+
+vf_error_t vf_aarch32_capture(vf_fault_t *f, vf_aarch32_regs_t *regs,
+                              const vf_aarch32_exit_t *exit, const vf_host_t *host)
+{
+    return capture_isv1_fast(f, regs, exit) ? VF_OK : capture_slow(f, regs, exit, host);
 }

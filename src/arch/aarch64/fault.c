@@ -148,11 +148,10 @@ static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64
     return 1;
 }
 
-vf_error_t vf_aarch64_capture(vf_fault_t *f, vf_aarch64_regs_t *regs,
-                              const vf_aarch64_exit_t *exit, const vf_host_t *host)
+/* Everything but the ISV = 1 fast path; out of line so that path saves no registers. */
+__attribute__((noinline)) static vf_error_t capture_slow(vf_fault_t *f, vf_aarch64_regs_t *regs,
+                                                       const vf_aarch64_exit_t *exit, const vf_host_t *host)
 {
-    if (capture_fast(f, regs, exit))
-        return VF_OK;
     int rc = vf_a64_capture_isv0_fast(f, &a64_ops, regs, exit, host);
     if (rc >= 0)
         return (vf_error_t)rc;
@@ -166,4 +165,10 @@ vf_error_t vf_aarch64_capture(vf_fault_t *f, vf_aarch64_regs_t *regs,
     if (regs->pstate & PSTATE_NRW)
         return vf_fail(f, VF_ERR_INVALID, "PSTATE says AArch32: capture with the AArch32 interface");
     return vf_fault_decode(f);
+}
+
+vf_error_t vf_aarch64_capture(vf_fault_t *f, vf_aarch64_regs_t *regs,
+                              const vf_aarch64_exit_t *exit, const vf_host_t *host)
+{
+    return capture_fast(f, regs, exit) ? VF_OK : capture_slow(f, regs, exit, host);
 }
