@@ -168,11 +168,21 @@ vf_error_t vf_fault_write_data(vf_fault_t *f, void *buf, size_t len)
     return VF_OK;
 }
 
+/* vf_fault_write_value() before decoding: decode, then the call proper (out of line, like pending_decode). */
+__attribute__((noinline, cold)) static uint64_t write_value_undecoded(vf_fault_t *f)
+{
+    return pending_decode(f) ? vf_fault_write_value(f) : 0;
+}
+
 uint64_t vf_fault_write_value(vf_fault_t *f)
 {
-    if (!pending(f) || f->cur.dir != VF_DIR_WRITE)
+    if (f->state != VF_STATE_ACCESS || !f->decoded) /* a tail call: the usual path saves no registers */
+        return write_value_undecoded(f);
+    if (f->cur.dir != VF_DIR_WRITE)
         return 0;
-    return vf_le_load(vf_wbytes(f) + f->off, f->cur.size > 8 ? 8 : f->cur.size);
+    unsigned n = f->cur.size > 8 ? 8 : f->cur.size;
+    const uint8_t *p = vf_wbytes(f) + f->off;
+    return f->off <= VF_ACCESS_MAX - 8 ? vf_le_load8(p, n) : vf_le_load(p, n); /* one load inside wbuf */
 }
 
 vf_error_t vf_fault_set_read(vf_fault_t *f, const void *data, size_t len)
