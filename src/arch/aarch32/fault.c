@@ -17,6 +17,7 @@ static vf_aarch32_regs_t *regs_of(vf_fault_t *f)
 }
 
 /* ITSTATE: IT[7:2] in CPSR[15:10], IT[1:0] in CPSR[26:25]. */
+#define A32_CPSR_IT 0x0600fc00u
 static uint32_t it_of(uint32_t cpsr)
 {
     return ((cpsr >> 8) & 0xfcu) | ((cpsr >> 25) & 3u);
@@ -27,7 +28,7 @@ static uint32_t cpsr_it_advance(uint32_t cpsr)
 {
     uint32_t it = it_of(cpsr);
     it = (it & 7u) == 0 ? 0 : (it & 0xe0u) | ((it << 1) & 0x1fu);
-    return (cpsr & ~0x0600fc00u) | (it & 0xfcu) << 8 | (it & 3u) << 25;
+    return (cpsr & ~A32_CPSR_IT) | (it & 0xfcu) << 8 | (it & 3u) << 25;
 }
 
 /* Rn as an address operand: PC reads PC+8 in A32, Align(PC, 4) + 4 in Thumb (literal loads). */
@@ -317,7 +318,7 @@ static vf_error_t a32_complete(vf_fault_t *f)
                 r->r[t] = loaded(f, idx);
         }
     }
-    if (r->cpsr & A32_CPSR_T)
+    if ((r->cpsr & A32_CPSR_T) && (cpsr & A32_CPSR_IT) != 0) /* outside an IT block there is nothing to advance */
         cpsr = cpsr_it_advance(cpsr);
     r->r[15] = pc;
     r->cpsr = cpsr;
