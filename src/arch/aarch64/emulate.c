@@ -301,7 +301,7 @@ int vf_a64_capture_isv0_fast(vf_fault_t *f, const vf_arch_ops_t *ops, vf_aarch64
     f->host = *host;
     f->pc = regs->pc;
     f->gva = exit->far;
-    f->ipa = (exit->flags & VF_AARCH64_EXIT_IPA) ? exit->ipa : vf_aarch64_ipa(exit->hpfar, exit->far);
+    f->ipa = a64_exit_ipa(exit);
     f->exit_info[0] = esr;
     f->arch.a64.far_valid = !(exit->flags & VF_AARCH64_EXIT_IPA) || exit->far != 0;
     f->state = VF_STATE_ACCESS;

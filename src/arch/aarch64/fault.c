@@ -9,7 +9,7 @@
 
 uint64_t vf_aarch64_ipa(uint64_t hpfar, uint64_t far)
 {
-    return (((hpfar >> 4) & 0xffffffffffull) << 12) | (far & 0xfffu);
+    return a64_ipa(hpfar, far);
 }
 
 static vf_aarch64_regs_t *regs_of(vf_fault_t *f)
@@ -129,7 +129,7 @@ static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64
     f->ops = &a64_ops;
     f->regs = regs;
     f->pc = regs->pc;
-    f->ipa = (exit->flags & VF_AARCH64_EXIT_IPA) ? exit->ipa : vf_aarch64_ipa(exit->hpfar, exit->far);
+    f->ipa = a64_exit_ipa(exit);
     /*
      * Only what is read later is set: host, gva and exit_info serve decoding (done here),
      * error, message and inject only VF_STATE_ERROR (this fault cannot fail any more).
@@ -158,7 +158,7 @@ __attribute__((noinline)) static vf_error_t capture_slow(vf_fault_t *f, vf_aarch
     vf_engine_begin(f, &a64_ops, regs, host);
     f->pc = regs->pc;
     f->gva = exit->far;
-    f->ipa = (exit->flags & VF_AARCH64_EXIT_IPA) ? exit->ipa : vf_aarch64_ipa(exit->hpfar, exit->far);
+    f->ipa = a64_exit_ipa(exit);
     f->exit_info[0] = exit->esr;
     /* FnV = 0: FAR is valid; a host reporting only the IPA may leave it 0. */
     f->arch.a64.far_valid = !A64_ESR_FNV(exit->esr) && (!(exit->flags & VF_AARCH64_EXIT_IPA) || exit->far != 0);
