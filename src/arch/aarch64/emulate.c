@@ -211,8 +211,9 @@ static uint64_t gpr_value(vf_fault_t *f, unsigned k)
     return in->dst_bytes == 4 ? v & 0xffffffffu : v;
 }
 
-/* Vector loads: build the new register values first, then store them. */
-static void complete_vector(vf_fault_t *f)
+/* Vector loads: build the new register values first, then store them. Out of line: its
+ * stack frame would otherwise burden every general-purpose completion. */
+__attribute__((noinline)) static void complete_vector(vf_fault_t *f)
 {
     const vf_insn_t *in = &f->insn;
     vf_aarch64_regs_t *r = regs_of(f);
@@ -279,23 +280,14 @@ vf_error_t vf_a64_ldst_complete(vf_fault_t *f)
 }
 
 /*
- * The common ISV = 0 case without the generic stages: a translation, access
- * flag or permission fault with nothing else set, FAR valid, guest at EL0/EL1
- * in AArch64, guest memory reachable. Same result as the slow path (which
- * classifies the syndrome, then calls vf_a64_ldst_decode); returns -1 when
- * the fault is not of this shape and the slow path must run.
+ * The common ISV = 0 case without the generic stages (the shape
+ * vf_a64_isv0_fast_shape() accepts). Same result as the slow path, which
+ * classifies the syndrome, then calls vf_a64_ldst_decode.
  */
-#define ISV0_MASK 0xff003f80ull  /* EC, IL, ISV, VNCR, LST, FnV, EA, CM, S1PTW */
-#define ISV0_VALUE 0x92000000ull /* EC 0x24, IL = 1, everything else 0 */
-#define ISV0_DFSC ((0xfffull << 4) | (1ull << 0x2b))
-
-int vf_a64_capture_isv0_fast(vf_fault_t *f, const vf_arch_ops_t *ops, vf_aarch64_regs_t *regs,
-                             const vf_aarch64_exit_t *exit, const vf_host_t *host)
+vf_error_t vf_a64_capture_isv0_fast(vf_fault_t *f, const vf_arch_ops_t *ops, vf_aarch64_regs_t *regs,
+                                    const vf_aarch64_exit_t *exit, const vf_host_t *host)
 {
     uint64_t esr = exit->esr;
-    if ((esr & ISV0_MASK) != ISV0_VALUE || !((ISV0_DFSC >> A64_ESR_DFSC(esr)) & 1u) ||
-        (regs->pstate & 0x18u) != 0 || host == NULL || host->read_phys == NULL)
-        return -1;
     f->ops = ops;
     f->regs = regs;
     f->host = *host;
@@ -312,7 +304,7 @@ int vf_a64_capture_isv0_fast(vf_fault_t *f, const vf_arch_ops_t *ops, vf_aarch64
     f->inject.kind = VF_INJECT_NONE;
     vf_error_t err = vf_a64_ldst_decode(f);
     if (err != VF_OK)
-        return (int)err;
+        return err;
     uint64_t ee = (regs->pstate & 0xcu) ? 1ull << 25 : 1ull << 24; /* SCTLR_EL1.EE at EL1, E0E at EL0 */
     if (regs->sctlr_el1 & ee)
         f->insn.flags |= VF_INSN_BIGENDIAN;

@@ -116,14 +116,12 @@ static const vf_arch_ops_t a64_ops = {a64_decode, a64_access, a64_complete, a64_
  */
 #define FAST_MASK 0xff003f80ull
 #define FAST_VALUE 0x93000000ull
-/* DFSC values of translation (levels -1..3), access flag and permission faults. */
-#define EMULABLE_DFSC ((0xfffull << 4) | (1ull << 0x2b))
 
 static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64_exit_t *exit)
 {
     uint64_t esr = exit->esr;
     const vf_insn_t *form = &vf_a64_isv_forms[A64_ISV_INDEX(esr)];
-    if ((esr & FAST_MASK) != FAST_VALUE || !((EMULABLE_DFSC >> A64_ESR_DFSC(esr)) & 1u) ||
+    if ((esr & FAST_MASK) != FAST_VALUE || !((A64_EMULABLE_DFSC >> A64_ESR_DFSC(esr)) & 1u) ||
         form->size == 0 || (regs->pstate & PSTATE_NRW) || (f->split != 0 && form->size > f->split))
         return 0;
     f->ops = &a64_ops;
@@ -148,13 +146,10 @@ static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64
     return 1;
 }
 
-/* Everything but the ISV = 1 fast path; out of line so that path saves no registers. */
+/* The generic capture; out of line so the fast paths save no registers. */
 __attribute__((noinline)) static vf_error_t capture_slow(vf_fault_t *f, vf_aarch64_regs_t *regs,
                                                        const vf_aarch64_exit_t *exit, const vf_host_t *host)
 {
-    int rc = vf_a64_capture_isv0_fast(f, &a64_ops, regs, exit, host);
-    if (rc >= 0)
-        return (vf_error_t)rc;
     vf_engine_begin(f, &a64_ops, regs, host);
     f->pc = regs->pc;
     f->gva = exit->far;
@@ -170,5 +165,9 @@ __attribute__((noinline)) static vf_error_t capture_slow(vf_fault_t *f, vf_aarch
 vf_error_t vf_aarch64_capture(vf_fault_t *f, vf_aarch64_regs_t *regs,
                               const vf_aarch64_exit_t *exit, const vf_host_t *host)
 {
-    return capture_fast(f, regs, exit) ? VF_OK : capture_slow(f, regs, exit, host);
+    if (capture_fast(f, regs, exit))
+        return VF_OK;
+    if (vf_a64_isv0_fast_shape(regs, exit, host))
+        return vf_a64_capture_isv0_fast(f, &a64_ops, regs, exit, host);
+    return capture_slow(f, regs, exit, host);
 }
