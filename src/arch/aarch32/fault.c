@@ -333,8 +333,6 @@ static const vf_arch_ops_t a32_ops = {a32_decode, a32_access, a32_complete, a32_
  */
 #define FAST_MASK 0xfd003f80u
 #define FAST_VALUE 0x91000000u
-/* DFSC values of translation, access flag and permission faults (src/arch/arm/dabt.c). */
-#define EMULABLE_DFSC ((0xfffull << 4) | (1ull << 0x2b))
 
 /*
  * The common ISV = 1 fault in one step, with the same result as the generic
@@ -348,7 +346,7 @@ static int capture_isv1_fast(vf_fault_t *f, vf_aarch32_regs_t *regs, const vf_aa
     uint32_t thumb = (cpsr & A32_CPSR_T) != 0;
     uint32_t rt = A32_HSR_SRT(hsr);
     uint32_t visible = (exit->flags & VF_AARCH32_EXIT_ESR_EL2) ? 7u : 15u; /* registers no mode banks */
-    if ((hsr & FAST_MASK) != FAST_VALUE || !((EMULABLE_DFSC >> ARM_DABT_DFSC(hsr)) & 1u) ||
+    if ((hsr & FAST_MASK) != FAST_VALUE || !((ARM_DABT_EMULABLE_DFSC >> ARM_DABT_DFSC(hsr)) & 1u) ||
         (cpsr & A32_CPSR_J) || !(ARM_DABT_IL(hsr) || thumb) || a32_syndrome_impossible(hsr) ||
         rt > visible || (f->split != 0 && (1u << ARM_DABT_SAS(hsr)) > f->split))
         return 0;

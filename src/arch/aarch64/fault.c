@@ -121,7 +121,7 @@ static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64
 {
     uint64_t esr = exit->esr;
     const vf_insn_t *form = &vf_a64_isv_forms[A64_ISV_INDEX(esr)];
-    if ((esr & FAST_MASK) != FAST_VALUE || !((A64_EMULABLE_DFSC >> A64_ESR_DFSC(esr)) & 1u) ||
+    if ((esr & FAST_MASK) != FAST_VALUE || !((ARM_DABT_EMULABLE_DFSC >> A64_ESR_DFSC(esr)) & 1u) ||
         form->size == 0 || (regs->pstate & PSTATE_NRW) || (f->split != 0 && form->size > f->split))
         return 0;
     f->ops = &a64_ops;

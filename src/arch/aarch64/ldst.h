@@ -4,6 +4,7 @@
 
 #include "a64.h"
 #include "../../core/engine.h"
+#include "../arm/dabt.h"
 
 /* Fetch the A64 instruction at guest virtual address pc (walk.c). */
 vf_error_t vf_a64_fetch(const vf_host_t *host, const vf_aarch64_regs_t *r, uint64_t pc,
@@ -23,14 +24,12 @@ vf_error_t vf_a64_ldst_complete(vf_fault_t *f);
  */
 #define A64_ISV0_MASK 0xff003f80ull  /* EC, IL, ISV, VNCR, LST, FnV, EA, CM, S1PTW */
 #define A64_ISV0_VALUE 0x92000000ull /* EC 0x24, IL = 1, everything else 0 */
-/* DFSC values of translation (levels -1..3), access flag and permission faults. */
-#define A64_EMULABLE_DFSC ((0xfffull << 4) | (1ull << 0x2b))
 
 static inline int vf_a64_isv0_fast_shape(const vf_aarch64_regs_t *regs, const vf_aarch64_exit_t *exit,
                                          const vf_host_t *host)
 {
     uint64_t esr = exit->esr;
-    return (esr & A64_ISV0_MASK) == A64_ISV0_VALUE && ((A64_EMULABLE_DFSC >> A64_ESR_DFSC(esr)) & 1u) &&
+    return (esr & A64_ISV0_MASK) == A64_ISV0_VALUE && ((ARM_DABT_EMULABLE_DFSC >> A64_ESR_DFSC(esr)) & 1u) &&
            (regs->pstate & 0x18u) == 0 && host != NULL && host->read_phys != NULL;
 }
 

@@ -9,14 +9,11 @@ static arm_dabt_class_t outcome(vf_error_t error, const char *why)
 
 #define DABT_PLAIN_MASK 0xfc003b80ull  /* EC, VNCR, LST, EA, CM, S1PTW */
 #define DABT_PLAIN_VALUE 0x90000000ull /* EC 0x24, the others 0 */
-/* dfsc_is_emulable() as a bit set over DFSC values 0..63. */
-#define DABT_EMULABLE_DFSC ((0xfffull << 4) | (1ull << 0x2b))
 
 /* Translation (levels -1..3), access flag and permission faults: what stage 2 reports for MMIO. */
 static int dfsc_is_emulable(uint32_t dfsc)
 {
-    uint32_t group = dfsc & 0x3cu;
-    return group == 0x04u || group == 0x08u || group == 0x0cu || dfsc == 0x2bu;
+    return (int)((ARM_DABT_EMULABLE_DFSC >> (dfsc & 0x3fu)) & 1u);
 }
 
 arm_dabt_class_t vf_arm_dabt_classify(uint64_t s)
@@ -25,7 +22,7 @@ arm_dabt_class_t vf_arm_dabt_classify(uint64_t s)
     arm_dabt_class_t r = outcome(VF_OK, "");
 
     /* The usual MMIO exit first: EC 0x24, an emulable DFSC, none of VNCR/LST/EA/CM/S1PTW. */
-    if ((s & DABT_PLAIN_MASK) == DABT_PLAIN_VALUE && ((DABT_EMULABLE_DFSC >> dfsc) & 1u))
+    if ((s & DABT_PLAIN_MASK) == DABT_PLAIN_VALUE && dfsc_is_emulable(dfsc))
         return r;
 
     if (ARM_DABT_EC(s) != ARM_EC_DABT_LOWER)
