@@ -328,11 +328,23 @@ static vf_error_t a32_complete(vf_fault_t *f)
 static const vf_arch_ops_t a32_ops = {a32_decode, a32_access, a32_complete, a32_skip};
 
 /*
- * HSR bits for the ISV = 1 fast path: EC 0x24, ISV, and none of
+ * HSR bits for the fast paths: EC 0x24, ISV as given, and none of
  * VNCR/LST/FnV/EA/CM/S1PTW (IL is checked apart: Thumb may report 0).
  */
 #define FAST_MASK 0xfd003f80u
-#define FAST_VALUE 0x91000000u
+#define FAST_ISV0 0x90000000u
+#define FAST_ISV1 0x91000000u
+
+/* The first access made current after a one-step capture, as the engine's start_access() does. */
+static void present_first_access(vf_fault_t *f)
+{
+    (void)a32_access(f, 0);
+    f->acc.index = 0;
+    f->cur = f->acc;
+    if (f->split != 0 && f->cur.size > f->split)
+        f->cur.size = f->split;
+    f->rbuf[0] = 0; /* A32 accesses are at most 4 bytes */
+}
 
 /*
  * The common ISV = 1 fault in one step, with the same result as the generic
@@ -346,7 +358,7 @@ static int capture_isv1_fast(vf_fault_t *f, vf_aarch32_regs_t *regs, const vf_aa
     uint32_t thumb = (cpsr & A32_CPSR_T) != 0;
     uint32_t rt = A32_HSR_SRT(hsr);
     uint32_t visible = (exit->flags & VF_AARCH32_EXIT_ESR_EL2) ? 7u : 15u; /* registers no mode banks */
-    if ((hsr & FAST_MASK) != FAST_VALUE || !((ARM_DABT_EMULABLE_DFSC >> ARM_DABT_DFSC(hsr)) & 1u) ||
+    if ((hsr & FAST_MASK) != FAST_ISV1 || !((ARM_DABT_EMULABLE_DFSC >> ARM_DABT_DFSC(hsr)) & 1u) ||
         (cpsr & A32_CPSR_J) || !(ARM_DABT_IL(hsr) || thumb) || a32_syndrome_impossible(hsr) ||
         rt > visible || (f->split != 0 && (1u << ARM_DABT_SAS(hsr)) > f->split))
         return 0;
@@ -365,14 +377,48 @@ static int capture_isv1_fast(vf_fault_t *f, vf_aarch32_regs_t *regs, const vf_aa
     f->arch.a32.thumb = (uint8_t)thumb;
     f->arch.a32.va = exit->hdfar;
     f->arch.a32.ipa = f->ipa;
-    (void)a32_access(f, 0);
-    f->acc.index = 0;
-    f->cur = f->acc;
-    f->rbuf[0] = 0;
+    present_first_access(f);
     return 1;
 }
 
-/* The generic capture; out of line so the fast path saves no registers. */
+/* The ISV = 0 faults capture_isv0_fast() takes: a plain MMIO syndrome, guest memory to fetch from. */
+static int isv0_fast_shape(const vf_aarch32_regs_t *regs, const vf_aarch32_exit_t *exit, const vf_host_t *host)
+{
+    return (exit->hsr & FAST_MASK) == FAST_ISV0 && ((ARM_DABT_EMULABLE_DFSC >> ARM_DABT_DFSC(exit->hsr)) & 1u) &&
+           !(regs->cpsr & A32_CPSR_J) && host != NULL && host->read_phys != NULL;
+}
+
+/*
+ * capture_slow() for that shape without the engine's generic stages: the same
+ * fields, a32_decode() (which fails through vf_fail) and the first access
+ * (locate() guarantees there is one, of 1, 2 or 4 bytes).
+ */
+static vf_error_t capture_isv0_fast(vf_fault_t *f, vf_aarch32_regs_t *regs, const vf_aarch32_exit_t *exit,
+                                    const vf_host_t *host)
+{
+    f->ops = &a32_ops;
+    f->regs = regs;
+    f->host = *host;
+    f->pc = regs->r[15];
+    f->gva = exit->hdfar;
+    f->ipa = (exit->flags & VF_AARCH32_EXIT_IPA) ? exit->ipa : vf_aarch32_ipa(exit->hpfar, exit->hdfar);
+    f->exit_info[0] = exit->hsr;
+    f->exit_info[1] = exit->flags;
+    f->state = VF_STATE_ACCESS;
+    f->decoded = 0;
+    f->stage = 0;
+    f->off = 0;
+    f->rtotal = 0;
+    vf_memset(&f->insn, 0, sizeof(f->insn)); /* the decoders fill in what they use over zeroes */
+    vf_error_t err = a32_decode(f);
+    if (err != VF_OK)
+        return err;
+    f->decoded = 1;
+    present_first_access(f);
+    return VF_OK;
+}
+
+/* The generic capture; out of line so the fast paths save no registers. */
 __attribute__((noinline)) static vf_error_t capture_slow(vf_fault_t *f, vf_aarch32_regs_t *regs,
                                                        const vf_aarch32_exit_t *exit, const vf_host_t *host)
 {
@@ -390,5 +436,9 @@ __attribute__((noinline)) static vf_error_t capture_slow(vf_fault_t *f, vf_aarch
 vf_error_t vf_aarch32_capture(vf_fault_t *f, vf_aarch32_regs_t *regs,
                               const vf_aarch32_exit_t *exit, const vf_host_t *host)
 {
-    return capture_isv1_fast(f, regs, exit) ? VF_OK : capture_slow(f, regs, exit, host);
+    if (capture_isv1_fast(f, regs, exit))
+        return VF_OK;
+    if (isv0_fast_shape(regs, exit, host))
+        return capture_isv0_fast(f, regs, exit, host);
+    return capture_slow(f, regs, exit, host);
 }
