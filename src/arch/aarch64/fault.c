@@ -93,11 +93,15 @@ static vf_error_t a64_complete(vf_fault_t *f)
     if (in->op != VF_A64_OP_SYNDROME)
         return vf_a64_ldst_complete(f);
     if (!(in->flags & VF_INSN_WRITE)) {
-        uint64_t v = vf_le_load8(vf_rbytes(f), in->size);
+        uint64_t v = vf_le_load8(vf_rbytes(f), 8);
+        unsigned unused = 64u - in->size * 8u; /* bits above the access, shifted out */
         if (in->flags & VF_INSN_BIGENDIAN)
             v = vf_bswap(v, in->size);
-        if (in->flags & VF_INSN_SIGNED)
-            v = vf_sext(v, in->size * 8u);
+        v = (v << unused) >> unused;
+        if (in->flags & VF_INSN_SIGNED) { /* the sign bit m extends upwards */
+            uint64_t m = (uint64_t)1 << (63u - unused);
+            v = (v ^ m) - m;
+        }
         if (in->dst_bytes == 4)
             v &= 0xffffffffu;
         if (in->rt != A64_XZR)
