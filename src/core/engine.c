@@ -84,7 +84,7 @@ static int start_access(vf_fault_t *f, uint32_t idx)
     if (f->acc.dir == VF_DIR_READ) {
         if ((unsigned)f->rtotal + f->acc.size > VF_READ_MAX)
             return (int)vf_fail(f, VF_ERR_UNSUPPORTED, "instruction reads more than 64 bytes");
-        vf_memset(vf_rbytes(f) + f->rtotal, 0, f->acc.size);
+        vf_rbuf_zero(f, f->rtotal, f->acc.size);
     }
     f->acc.index = (uint8_t)idx;
     f->stage = (uint8_t)idx;
@@ -125,10 +125,16 @@ const char *vf_fault_message(const vf_fault_t *f)
     return f->state == VF_STATE_ERROR && f->message != NULL ? f->message : "";
 }
 
+/* pending() when the fault is not decoded yet: kept out of line so the hot calls stay leaf-like. */
+__attribute__((noinline, cold)) static bool pending_decode(vf_fault_t *f)
+{
+    return f->state == VF_STATE_ACCESS && vf_fault_decode(f) == VF_OK;
+}
+
 /* Decode if needed; true when an access is pending. */
 static inline bool pending(vf_fault_t *f)
 {
-    return f->state == VF_STATE_ACCESS && (f->decoded || vf_fault_decode(f) == VF_OK);
+    return (f->state == VF_STATE_ACCESS && f->decoded) || pending_decode(f);
 }
 
 vf_access_t vf_fault_access(vf_fault_t *f)
@@ -162,11 +168,21 @@ vf_error_t vf_fault_write_data(vf_fault_t *f, void *buf, size_t len)
     return VF_OK;
 }
 
+/* vf_fault_write_value() before decoding: decode, then the call proper (out of line, like pending_decode). */
+__attribute__((noinline, cold)) static uint64_t write_value_undecoded(vf_fault_t *f)
+{
+    return pending_decode(f) ? vf_fault_write_value(f) : 0;
+}
+
 uint64_t vf_fault_write_value(vf_fault_t *f)
 {
-    if (!pending(f) || f->cur.dir != VF_DIR_WRITE)
+    if (f->state != VF_STATE_ACCESS || !f->decoded) /* a tail call: the usual path saves no registers */
+        return write_value_undecoded(f);
+    if (f->cur.dir != VF_DIR_WRITE)
         return 0;
-    return vf_le_load(vf_wbytes(f) + f->off, f->cur.size > 8 ? 8 : f->cur.size);
+    unsigned n = f->cur.size > 8 ? 8 : f->cur.size;
+    const uint8_t *p = vf_wbytes(f) + f->off;
+    return f->off <= VF_ACCESS_MAX - 8 ? vf_le_load8(p, n) : vf_le_load(p, n); /* one load inside wbuf */
 }
 
 vf_error_t vf_fault_set_read(vf_fault_t *f, const void *data, size_t len)
@@ -177,9 +193,17 @@ vf_error_t vf_fault_set_read(vf_fault_t *f, const void *data, size_t len)
     return VF_OK;
 }
 
+/* vf_fault_set_read_value() before decoding: decode, then the call proper (out of line, like pending_decode). */
+__attribute__((noinline, cold)) static vf_error_t set_read_value_undecoded(vf_fault_t *f, uint64_t value)
+{
+    return pending_decode(f) ? vf_fault_set_read_value(f, value) : VF_ERR_INVALID;
+}
+
 vf_error_t vf_fault_set_read_value(vf_fault_t *f, uint64_t value)
 {
-    if (!pending(f) || f->cur.dir != VF_DIR_READ || f->cur.size > 8)
+    if (f->state != VF_STATE_ACCESS || !f->decoded) /* a tail call: the usual path saves no registers */
+        return set_read_value_undecoded(f, value);
+    if (f->cur.dir != VF_DIR_READ || f->cur.size > 8)
         return VF_ERR_INVALID;
     if ((value & ~vf_bytes_mask(f->cur.size)) != 0)
         return VF_ERR_INVALID;

@@ -76,6 +76,22 @@ static inline uint64_t vf_le_load8(const uint8_t *p, unsigned n)
 #endif
 }
 
+/* Zero n = 1..VF_ACCESS_MAX read-buffer bytes at off: a read access not given data reads 0. */
+static inline void vf_rbuf_zero(vf_fault_t *f, unsigned off, unsigned n)
+{
+    if (n <= 8 && off <= VF_READ_MAX - 8)
+        vf_le_store8(vf_rbytes(f) + off, 0); /* one store for the usual access */
+    else
+        vf_memset(vf_rbytes(f) + off, 0, n);
+}
+
+/* Read data at byte offset off of f->rbuf, n = 1..8 bytes: one 8-byte load when it stays inside. */
+static inline uint64_t vf_rbuf_load(const vf_fault_t *f, unsigned off, unsigned n)
+{
+    const uint8_t *p = (const uint8_t *)f->rbuf + off;
+    return off <= VF_READ_MAX - 8 ? vf_le_load8(p, n) : vf_le_load(p, n);
+}
+
 /* Sign-extend the low `bits` bits of v (1..64). */
 static inline uint64_t vf_sext(uint64_t v, unsigned bits)
 {

@@ -85,6 +85,36 @@ vf_error_t vf_a32_translate(const vf_host_t *host, const vf_aarch32_regs_t *r, u
 /* Condition check of cond (0..14 meaningful, 15 treated as always) against CPSR NZCV. */
 int vf_a32_condition_passed(uint32_t cond, uint32_t cpsr);
 
+/*
+ * The instruction an ISV = 1 syndrome describes, once the caller has checked
+ * SAS/SSE/WnR and mapped SRT to the current mode's register rt.
+ */
+static inline void a32_insn_from_syndrome(vf_insn_t *in, uint32_t hsr, uint32_t rt)
+{
+    vf_insn_t s = {
+        .op = VF_A32_OP_SYNDROME,
+        .length = ARM_DABT_IL(hsr) ? 4 : 2,
+        .size = (uint8_t)(1u << ARM_DABT_SAS(hsr)),
+        .count = 1,
+        .flags = (uint8_t)((ARM_DABT_SSE(hsr) ? VF_INSN_SIGNED : 0u) | (ARM_DABT_WNR(hsr) ? VF_INSN_WRITE : 0u) |
+                           (ARM_DABT_AR(hsr) ? VF_INSN_ACQREL : 0u)),
+        .dst_bytes = 4,
+        .rt = (uint8_t)rt,
+        .rt2 = VF_A32_NO_REG,
+        .rn = VF_A32_NO_REG,
+        .rm = VF_A32_NO_REG,
+        .fixed = 1,
+    };
+    *in = s;
+}
+
+/* SAS/SSE/WnR combinations no AArch32 load/store produces: doublewords, signed stores, signed words. */
+static inline int a32_syndrome_impossible(uint32_t hsr)
+{
+    uint32_t sas = ARM_DABT_SAS(hsr);
+    return sas == 3 || (ARM_DABT_SSE(hsr) && (ARM_DABT_WNR(hsr) || sas == 2));
+}
+
 /* Common decoder epilogues. */
 static inline void a32_set_single(vf_insn_t *in, const a32_kind_t *k, uint32_t rt, uint32_t rn)
 {

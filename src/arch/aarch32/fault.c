@@ -17,6 +17,7 @@ static vf_aarch32_regs_t *regs_of(vf_fault_t *f)
 }
 
 /* ITSTATE: IT[7:2] in CPSR[15:10], IT[1:0] in CPSR[26:25]. */
+#define A32_CPSR_IT 0x0600fc00u
 static uint32_t it_of(uint32_t cpsr)
 {
     return ((cpsr >> 8) & 0xfcu) | ((cpsr >> 25) & 3u);
@@ -27,7 +28,7 @@ static uint32_t cpsr_it_advance(uint32_t cpsr)
 {
     uint32_t it = it_of(cpsr);
     it = (it & 7u) == 0 ? 0 : (it & 0xe0u) | ((it << 1) & 0x1fu);
-    return (cpsr & ~0x0600fc00u) | (it & 0xfcu) << 8 | (it & 3u) << 25;
+    return (cpsr & ~A32_CPSR_IT) | (it & 0xfcu) << 8 | (it & 3u) << 25;
 }
 
 /* Rn as an address operand: PC reads PC+8 in A32, Align(PC, 4) + 4 in Thumb (literal loads). */
@@ -88,11 +89,14 @@ static int loads_pc(const vf_insn_t *in)
 static vf_error_t fetch16(vf_fault_t *f, const vf_aarch32_regs_t *r, uint32_t va, uint32_t *hw,
                           const char **why)
 {
-    uint64_t pa;
+    uint64_t pa = va;
     uint8_t b[2];
-    vf_error_t e = vf_a32_translate(&f->host, r, va, &pa, why);
-    if (e != VF_OK)
-        return e;
+    int flat = f->host.read_phys != NULL && ((f->host.flags & VF_HOST_IDENTITY) || !(r->sctlr & A32_SCTLR_M));
+    if (!flat) { /* no walk to make when VA = PA: skip the call */
+        vf_error_t e = vf_a32_translate(&f->host, r, va, &pa, why);
+        if (e != VF_OK)
+            return e;
+    }
     if (f->host.read_phys(f->host.ctx, pa, b, 2) != 0) {
         *why = "instruction is not in guest memory";
         return VF_ERR_FETCH;
@@ -237,6 +241,7 @@ static vf_error_t a32_decode(vf_fault_t *f)
         return vf_fail(f, e, why);
     if (r->cpsr & A32_CPSR_E)
         f->insn.flags |= VF_INSN_BIGENDIAN;
+    f->insn.fixed = 1; /* every A32/T32 form makes exactly `count` accesses */
     return VF_OK;
 }
 
@@ -253,7 +258,7 @@ static int a32_access(vf_fault_t *f, uint32_t idx)
         uint64_t v = store_value(regs_of(f), access_reg(in, idx), f->arch.a32.thumb) & vf_bytes_mask(in->size);
         if (in->flags & VF_INSN_BIGENDIAN)
             v = vf_bswap(v, in->size);
-        vf_le_store(vf_wbytes(f), v, in->size);
+        vf_le_store8(vf_wbytes(f), v); /* wbuf has room for 8; only size bytes are presented */
     }
     return VF_OK;
 }
@@ -270,7 +275,7 @@ static void a32_skip(vf_fault_t *f)
 static uint32_t loaded(vf_fault_t *f, uint32_t idx)
 {
     const vf_insn_t *in = &f->insn;
-    uint32_t v = (uint32_t)vf_le_load(vf_rbytes(f) + in->size * idx, in->size);
+    uint32_t v = (uint32_t)vf_rbuf_load(f, in->size * idx, in->size);
     if (in->flags & VF_INSN_BIGENDIAN)
         v = (uint32_t)vf_bswap(v, in->size);
     if (in->flags & VF_INSN_SIGNED)
@@ -301,14 +306,19 @@ static vf_error_t a32_complete(vf_fault_t *f)
     }
     if (in->flags & VF_INSN_WRITEBACK)
         r->r[in->rn] = f->arch.a32.wb;
-    if (load) {
+    if (load && in->op != VF_A32_OP_MULTI) { /* Rt, and Rt2 of LDRD: no list to walk */
+        if (in->rt != A32_PC)
+            r->r[in->rt] = loaded(f, 0);
+        if (in->count > 1 && in->rt2 != A32_PC)
+            r->r[in->rt2] = loaded(f, 1);
+    } else if (load) {
         for (uint32_t idx = 0; idx < in->count; idx++) {
             uint32_t t = access_reg(in, idx);
             if (t != A32_PC)
                 r->r[t] = loaded(f, idx);
         }
     }
-    if (r->cpsr & A32_CPSR_T)
+    if ((r->cpsr & A32_CPSR_T) && (cpsr & A32_CPSR_IT) != 0) /* outside an IT block there is nothing to advance */
         cpsr = cpsr_it_advance(cpsr);
     r->r[15] = pc;
     r->cpsr = cpsr;
@@ -317,8 +327,100 @@ static vf_error_t a32_complete(vf_fault_t *f)
 
 static const vf_arch_ops_t a32_ops = {a32_decode, a32_access, a32_complete, a32_skip};
 
-vf_error_t vf_aarch32_capture(vf_fault_t *f, vf_aarch32_regs_t *regs,
-                              const vf_aarch32_exit_t *exit, const vf_host_t *host)
+/*
+ * HSR bits for the fast paths: EC 0x24, ISV as given, and none of
+ * VNCR/LST/FnV/EA/CM/S1PTW (IL is checked apart: Thumb may report 0).
+ */
+#define FAST_MASK 0xfd003f80u
+#define FAST_ISV0 0x90000000u
+#define FAST_ISV1 0x91000000u
+
+/* The first access made current after a one-step capture, as the engine's start_access() does. */
+static void present_first_access(vf_fault_t *f)
+{
+    (void)a32_access(f, 0);
+    f->acc.index = 0;
+    f->cur = f->acc;
+    if (f->split != 0 && f->cur.size > f->split)
+        f->cur.size = f->split;
+    f->rbuf[0] = 0; /* A32 accesses are at most 4 bytes */
+}
+
+/*
+ * The common ISV = 1 fault in one step, with the same result as the generic
+ * path (classify, vf_a32_decode_syndrome, first access); 0 when the fault is
+ * not of this shape. Only what is read later is set: host, gva and exit_info
+ * serve decoding, error/message/inject only VF_STATE_ERROR.
+ */
+static int capture_isv1_fast(vf_fault_t *f, vf_aarch32_regs_t *regs, const vf_aarch32_exit_t *exit)
+{
+    uint32_t hsr = exit->hsr, cpsr = regs->cpsr;
+    uint32_t thumb = (cpsr & A32_CPSR_T) != 0;
+    uint32_t rt = A32_HSR_SRT(hsr);
+    uint32_t visible = (exit->flags & VF_AARCH32_EXIT_ESR_EL2) ? 7u : 15u; /* registers no mode banks */
+    if ((hsr & FAST_MASK) != FAST_ISV1 || !((ARM_DABT_EMULABLE_DFSC >> ARM_DABT_DFSC(hsr)) & 1u) ||
+        (cpsr & A32_CPSR_J) || !(ARM_DABT_IL(hsr) || thumb) || a32_syndrome_impossible(hsr) ||
+        rt > visible || (f->split != 0 && (1u << ARM_DABT_SAS(hsr)) > f->split))
+        return 0;
+    f->ops = &a32_ops;
+    f->regs = regs;
+    f->pc = regs->r[15];
+    f->ipa = (exit->flags & VF_AARCH32_EXIT_IPA) ? exit->ipa : vf_aarch32_ipa(exit->hpfar, exit->hdfar);
+    f->state = VF_STATE_ACCESS;
+    f->decoded = 1;
+    f->stage = 0;
+    f->off = 0;
+    f->rtotal = 0;
+    a32_insn_from_syndrome(&f->insn, hsr, rt);
+    if (cpsr & A32_CPSR_E)
+        f->insn.flags |= VF_INSN_BIGENDIAN;
+    f->arch.a32.thumb = (uint8_t)thumb;
+    f->arch.a32.va = exit->hdfar;
+    f->arch.a32.ipa = f->ipa;
+    present_first_access(f);
+    return 1;
+}
+
+/* The ISV = 0 faults capture_isv0_fast() takes: a plain MMIO syndrome, guest memory to fetch from. */
+static int isv0_fast_shape(const vf_aarch32_regs_t *regs, const vf_aarch32_exit_t *exit, const vf_host_t *host)
+{
+    return (exit->hsr & FAST_MASK) == FAST_ISV0 && ((ARM_DABT_EMULABLE_DFSC >> ARM_DABT_DFSC(exit->hsr)) & 1u) &&
+           !(regs->cpsr & A32_CPSR_J) && host != NULL && host->read_phys != NULL;
+}
+
+/*
+ * capture_slow() for that shape without the engine's generic stages: the same
+ * fields, a32_decode() (which fails through vf_fail) and the first access
+ * (locate() guarantees there is one, of 1, 2 or 4 bytes).
+ */
+static vf_error_t capture_isv0_fast(vf_fault_t *f, vf_aarch32_regs_t *regs, const vf_aarch32_exit_t *exit,
+                                    const vf_host_t *host)
+{
+    f->ops = &a32_ops;
+    f->regs = regs;
+    f->host = *host;
+    f->pc = regs->r[15];
+    f->gva = exit->hdfar;
+    f->ipa = (exit->flags & VF_AARCH32_EXIT_IPA) ? exit->ipa : vf_aarch32_ipa(exit->hpfar, exit->hdfar);
+    f->exit_info[0] = exit->hsr;
+    f->exit_info[1] = exit->flags;
+    f->state = VF_STATE_ACCESS;
+    f->decoded = 0;
+    f->stage = 0;
+    f->off = 0;
+    f->rtotal = 0;
+    vf_memset(&f->insn, 0, sizeof(f->insn)); /* the decoders fill in what they use over zeroes */
+    vf_error_t err = a32_decode(f);
+    if (err != VF_OK)
+        return err;
+    f->decoded = 1;
+    present_first_access(f);
+    return VF_OK;
+}
+
+/* The generic capture; out of line so the fast paths save no registers. */
+__attribute__((noinline)) static vf_error_t capture_slow(vf_fault_t *f, vf_aarch32_regs_t *regs,
+                                                       const vf_aarch32_exit_t *exit, const vf_host_t *host)
 {
     vf_engine_begin(f, &a32_ops, regs, host);
     f->pc = regs->r[15];
@@ -329,4 +431,14 @@ vf_error_t vf_aarch32_capture(vf_fault_t *f, vf_aarch32_regs_t *regs,
     if (regs->cpsr & A32_CPSR_J)
         return vf_fail(f, VF_ERR_UNSUPPORTED, "Jazelle or ThumbEE state");
     return vf_fault_decode(f);
+}
+
+vf_error_t vf_aarch32_capture(vf_fault_t *f, vf_aarch32_regs_t *regs,
+                              const vf_aarch32_exit_t *exit, const vf_host_t *host)
+{
+    if (capture_isv1_fast(f, regs, exit))
+        return VF_OK;
+    if (isv0_fast_shape(regs, exit, host))
+        return capture_isv0_fast(f, regs, exit, host);
+    return capture_slow(f, regs, exit, host);
 }

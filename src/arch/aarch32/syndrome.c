@@ -41,7 +41,6 @@ static int srt_current(uint32_t srt, uint32_t mode)
 vf_error_t vf_a32_decode_syndrome(uint32_t hsr, int thumb, int esr_view_on, uint32_t mode,
                                   vf_insn_t *in, const char **why)
 {
-    uint32_t sas = ARM_DABT_SAS(hsr), sse = ARM_DABT_SSE(hsr), wnr = ARM_DABT_WNR(hsr);
     uint32_t srt = A32_HSR_SRT(hsr);
     int rt = (int)srt;
 
@@ -49,7 +48,7 @@ vf_error_t vf_a32_decode_syndrome(uint32_t hsr, int thumb, int esr_view_on, uint
         *why = "IL = 0 (16-bit instruction) reported in ARM state";
         return VF_ERR_INVALID;
     }
-    if (sas == 3 || (sse && (wnr || sas == 2))) {
+    if (a32_syndrome_impossible(hsr)) {
         *why = "syndrome no AArch32 instruction produces (doubleword, signed store or signed word)";
         return VF_ERR_UNDEFINED;
     }
@@ -61,15 +60,7 @@ vf_error_t vf_a32_decode_syndrome(uint32_t hsr, int thumb, int esr_view_on, uint
         *why = "SRT names a register of another mode's bank";
         return VF_ERR_UNSUPPORTED;
     }
-    in->op = VF_A32_OP_SYNDROME;
-    in->length = ARM_DABT_IL(hsr) ? 4 : 2;
-    in->size = (uint8_t)(1u << sas);
-    in->count = 1;
-    in->flags = (uint8_t)((sse ? VF_INSN_SIGNED : 0u) | (wnr ? VF_INSN_WRITE : 0u) |
-                          (ARM_DABT_AR(hsr) ? VF_INSN_ACQREL : 0u));
-    in->dst_bytes = 4;
-    in->rt = (uint8_t)rt;
-    in->rn = in->rm = in->rt2 = VF_A32_NO_REG;
+    a32_insn_from_syndrome(in, hsr, (uint32_t)rt);
     return VF_OK;
 }
 

@@ -26,6 +26,18 @@
 #define A64_DFSC_ALIGNMENT 0x21u
 #define A64_DFSC_EXCL_ATOMIC 0x35u
 
+/* IPA from HPFAR_EL2.FIPA and FAR's page offset (vf_aarch64_ipa, inlined for the capture paths). */
+static inline uint64_t a64_ipa(uint64_t hpfar, uint64_t far)
+{
+    return (((hpfar >> 4) & 0xffffffffffull) << 12) | (far & 0xfffu);
+}
+
+/* The faulting IPA of an exit: the host's own, or the one HPFAR_EL2 and FAR give. */
+static inline uint64_t a64_exit_ipa(const vf_aarch64_exit_t *exit)
+{
+    return (exit->flags & VF_AARCH64_EXIT_IPA) ? exit->ipa : a64_ipa(exit->hpfar, exit->far);
+}
+
 /* Register number 31 in a load/store's Rt: XZR, never SP. */
 #define A64_XZR 31u
 

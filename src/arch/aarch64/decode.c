@@ -36,32 +36,40 @@ static int64_t sbits(uint32_t w, unsigned hi, unsigned lo)
 
 enum {
     K_UNALLOC = 0,
-    K_STORE,   /* store `bytes` */
-    K_LOAD,    /* load, zero-extend */
-    K_LOADS64, /* load, sign-extend to 64 bits */
-    K_LOADS32, /* load, sign-extend to 32 bits, zero bits 63:32 */
+    K_ACCESS,  /* a load or store, as the entry's flags say */
     K_PRFM,    /* prefetch: makes no access */
 };
 
+/* What a (size, opc) value means, precomputed: access bytes, VF_INSN_* flags, register width. */
 typedef struct a64_sizeop {
     uint8_t bytes;
     uint8_t kind;
+    uint8_t flags;
+    uint8_t dst_bytes;
 } a64_sizeop_t;
+
+#define ST(b, dst) {b, K_ACCESS, VF_INSN_WRITE, dst}             /* store */
+#define LD(b, dst) {b, K_ACCESS, 0, dst}                         /* load, zero-extend */
+#define LDS(b, dst) {b, K_ACCESS, VF_INSN_SIGNED, dst}           /* load, sign-extend to dst bytes */
+#define FST(b) {b, K_ACCESS, VF_INSN_WRITE | VF_INSN_FP, b}      /* SIMD&FP store */
+#define FLD(b) {b, K_ACCESS, VF_INSN_FP, b}                      /* SIMD&FP load */
+#define UNALLOC {0, K_UNALLOC, 0, 0}
+#define PRFM {0, K_PRFM, 0, 0}
 
 /* General-purpose registers, indexed by size:opc (Arm ARM C6.2 LDR/LDRB/LDRSB/... tables). */
 static const a64_sizeop_t gpr_sizeop[16] = {
-    {1, K_STORE}, {1, K_LOAD}, {1, K_LOADS64}, {1, K_LOADS32},
-    {2, K_STORE}, {2, K_LOAD}, {2, K_LOADS64}, {2, K_LOADS32},
-    {4, K_STORE}, {4, K_LOAD}, {4, K_LOADS64}, {0, K_UNALLOC},
-    {8, K_STORE}, {8, K_LOAD}, {0, K_PRFM},    {0, K_UNALLOC},
+    ST(1, 4), LD(1, 4), LDS(1, 8), LDS(1, 4),
+    ST(2, 4), LD(2, 4), LDS(2, 8), LDS(2, 4),
+    ST(4, 4), LD(4, 4), LDS(4, 8), UNALLOC,
+    ST(8, 8), LD(8, 8), PRFM,      UNALLOC,
 };
 
 /* SIMD&FP registers B/H/S/D/Q, indexed by size:opc. */
 static const a64_sizeop_t fp_sizeop[16] = {
-    {1, K_STORE}, {1, K_LOAD}, {16, K_STORE}, {16, K_LOAD},
-    {2, K_STORE}, {2, K_LOAD}, {0, K_UNALLOC}, {0, K_UNALLOC},
-    {4, K_STORE}, {4, K_LOAD}, {0, K_UNALLOC}, {0, K_UNALLOC},
-    {8, K_STORE}, {8, K_LOAD}, {0, K_UNALLOC}, {0, K_UNALLOC},
+    FST(1), FLD(1), FST(16), FLD(16),
+    FST(2), FLD(2), UNALLOC, UNALLOC,
+    FST(4), FLD(4), UNALLOC, UNALLOC,
+    FST(8), FLD(8), UNALLOC, UNALLOC,
 };
 
 static unsigned log2_bytes(unsigned bytes)
@@ -73,7 +81,7 @@ static unsigned log2_bytes(unsigned bytes)
 }
 
 /* Fill size, direction, extension and register width from a (size, opc) entry. */
-static vf_error_t apply_sizeop(a64_out_t *o, a64_sizeop_t e, uint32_t v, int prfm_ok)
+static vf_error_t apply_sizeop(a64_out_t *o, a64_sizeop_t e, int prfm_ok)
 {
     vf_insn_t *in = o->in;
     if (e.kind == K_UNALLOC)
@@ -85,16 +93,8 @@ static vf_error_t apply_sizeop(a64_out_t *o, a64_sizeop_t e, uint32_t v, int prf
     in->op = VF_A64_OP_SINGLE;
     in->size = e.bytes;
     in->count = 1;
-    if (e.kind == K_STORE)
-        in->flags |= VF_INSN_WRITE;
-    if (e.kind == K_LOADS64 || e.kind == K_LOADS32)
-        in->flags |= VF_INSN_SIGNED;
-    if (v) {
-        in->flags |= VF_INSN_FP;
-        in->dst_bytes = e.bytes;
-    } else {
-        in->dst_bytes = (e.kind == K_LOADS64 || e.bytes == 8) ? 8 : 4;
-    }
+    in->flags |= e.flags;
+    in->dst_bytes = e.dst_bytes;
     return VF_OK;
 }
 
@@ -121,7 +121,7 @@ static vf_error_t check_writeback(a64_out_t *o)
 static vf_error_t fam_uimm(uint32_t w, a64_out_t *o)
 {
     uint32_t v = bits(w, 26, 26), so = bits(w, 31, 30) << 2 | bits(w, 23, 22);
-    vf_error_t err = apply_sizeop(o, v ? fp_sizeop[so] : gpr_sizeop[so], v, 1);
+    vf_error_t err = apply_sizeop(o, v ? fp_sizeop[so] : gpr_sizeop[so], 1);
     if (err != VF_OK)
         return err;
     set_regs(o->in, w);
@@ -136,7 +136,7 @@ static vf_error_t fam_imm9(uint32_t w, a64_out_t *o)
     uint32_t form = bits(w, 11, 10);
     if (form == 2 && v)
         return refuse(o, VF_ERR_UNDEFINED, "unallocated load/store encoding (unprivileged SIMD&FP)");
-    vf_error_t err = apply_sizeop(o, v ? fp_sizeop[so] : gpr_sizeop[so], v, form == 0);
+    vf_error_t err = apply_sizeop(o, v ? fp_sizeop[so] : gpr_sizeop[so], form == 0);
     if (err != VF_OK)
         return err;
     set_regs(o->in, w);
@@ -155,7 +155,7 @@ static vf_error_t fam_regoff(uint32_t w, a64_out_t *o)
     uint32_t option = bits(w, 15, 13);
     if ((option & 2u) == 0)
         return refuse(o, VF_ERR_UNDEFINED, "register offset with a reserved extend option");
-    vf_error_t err = apply_sizeop(o, v ? fp_sizeop[so] : gpr_sizeop[so], v, 1);
+    vf_error_t err = apply_sizeop(o, v ? fp_sizeop[so] : gpr_sizeop[so], 1);
     if (err != VF_OK)
         return err;
     set_regs(o->in, w);
@@ -175,7 +175,7 @@ static vf_error_t fam_atomic(uint32_t w, a64_out_t *o)
     if (opc != 4 || bits(w, 23, 22) != 2 || bits(w, 20, 16) != 31)
         return refuse(o, VF_ERR_UNSUPPORTED, "64-byte (FEAT_LS64) or unallocated load/store");
     /* LDAPR: load-acquire RCpc, size bytes, no offset. */
-    vf_error_t err = apply_sizeop(o, gpr_sizeop[bits(w, 31, 30) << 2 | 1u], 0, 0);
+    vf_error_t err = apply_sizeop(o, gpr_sizeop[bits(w, 31, 30) << 2 | 1u], 0);
     set_regs(o->in, w);
     o->in->flags |= VF_INSN_ACQREL;
     return err;
@@ -231,10 +231,10 @@ static vf_error_t fam_pair(uint32_t w, a64_out_t *o)
 /* LDR (literal): PC-relative. */
 static vf_error_t fam_literal(uint32_t w, a64_out_t *o)
 {
-    static const a64_sizeop_t gpr[4] = {{4, K_LOAD}, {8, K_LOAD}, {4, K_LOADS64}, {0, K_PRFM}};
-    static const a64_sizeop_t fp[4] = {{4, K_LOAD}, {8, K_LOAD}, {16, K_LOAD}, {0, K_UNALLOC}};
+    static const a64_sizeop_t gpr[4] = {LD(4, 4), LD(8, 8), LDS(4, 8), PRFM};
+    static const a64_sizeop_t fp[4] = {FLD(4), FLD(8), FLD(16), UNALLOC};
     uint32_t v = bits(w, 26, 26), opc = bits(w, 31, 30);
-    vf_error_t err = apply_sizeop(o, v ? fp[opc] : gpr[opc], v, 1);
+    vf_error_t err = apply_sizeop(o, v ? fp[opc] : gpr[opc], 1);
     if (err != VF_OK)
         return err;
     o->in->rt = (uint8_t)bits(w, 4, 0);
@@ -249,7 +249,7 @@ static vf_error_t fam_exclusive(uint32_t w, a64_out_t *o)
     uint32_t o2 = bits(w, 23, 23), l = bits(w, 22, 22), o1 = bits(w, 21, 21);
     if (!(o2 == 1 && o1 == 0))
         return refuse(o, VF_ERR_INJECT, "exclusive or compare-and-swap on device memory: inject a data abort");
-    vf_error_t err = apply_sizeop(o, gpr_sizeop[bits(w, 31, 30) << 2 | (l ? 1u : 0u)], 0, 0);
+    vf_error_t err = apply_sizeop(o, gpr_sizeop[bits(w, 31, 30) << 2 | (l ? 1u : 0u)], 0);
     set_regs(o->in, w);
     o->in->flags |= VF_INSN_ACQREL;
     return err;
@@ -258,7 +258,7 @@ static vf_error_t fam_exclusive(uint32_t w, a64_out_t *o)
 /* LDAPUR/STLUR and their sign-extending forms (FEAT_LRCPC2): unscaled imm9, no writeback. */
 static vf_error_t fam_rcpc_unscaled(uint32_t w, a64_out_t *o)
 {
-    vf_error_t err = apply_sizeop(o, gpr_sizeop[bits(w, 31, 30) << 2 | bits(w, 23, 22)], 0, 0);
+    vf_error_t err = apply_sizeop(o, gpr_sizeop[bits(w, 31, 30) << 2 | bits(w, 23, 22)], 0);
     if (err != VF_OK)
         return err;
     set_regs(o->in, w);

@@ -148,8 +148,8 @@ static void struct_map(const vf_fault_t *f, unsigned mo, unsigned *reg, unsigned
     }
 }
 
-/* Write data of access idx (memory order, little-endian bytes) into f->wbuf. */
-static void fill_write(vf_fault_t *f, uint32_t idx, unsigned off, unsigned n)
+/* Write data of a SIMD&FP access idx (memory order) into f->wbuf; out of line to keep GPR accesses lean. */
+__attribute__((noinline)) static void fill_write_vector(vf_fault_t *f, uint32_t idx, unsigned off, unsigned n)
 {
     const vf_insn_t *in = &f->insn;
     vf_aarch64_regs_t *r = regs_of(f);
@@ -162,12 +162,24 @@ static void fill_write(vf_fault_t *f, uint32_t idx, unsigned off, unsigned n)
             struct_map(f, off + j, &reg, &byte);
             w[j] = v_byte(&r->v[reg], byte);
         }
-    } else if (in->flags & VF_INSN_FP) {
+    } else {
         for (unsigned j = 0; j < n; j++)
             w[j] = v_byte(&r->v[rt], be ? n - 1u - j : j);
+    }
+}
+
+/* Write data of access idx (memory order, little-endian bytes) into f->wbuf. */
+static void fill_write(vf_fault_t *f, uint32_t idx, unsigned off, unsigned n)
+{
+    const vf_insn_t *in = &f->insn;
+    if (in->flags & VF_INSN_FP) {
+        fill_write_vector(f, idx, off, n);
     } else {
-        uint64_t v = rt == A64_XZR ? 0 : r->x[rt];
-        vf_le_store(w, be ? vf_bswap(v, n) : v, n);
+        unsigned rt = idx == 0 ? in->rt : in->rt2;
+        uint64_t v = rt == A64_XZR ? 0 : regs_of(f)->x[rt];
+        if (in->flags & VF_INSN_BIGENDIAN)
+            v = vf_bswap(v, n);
+        vf_le_store8(vf_wbytes(f), v); /* wbuf has room for 8; only n bytes are presented */
     }
 }
 
@@ -191,7 +203,7 @@ int vf_a64_ldst_access(vf_fault_t *f, uint32_t idx)
 static uint64_t gpr_value(vf_fault_t *f, unsigned k)
 {
     const vf_insn_t *in = &f->insn;
-    uint64_t v = vf_le_load(vf_rbytes(f) + k * in->size, in->size);
+    uint64_t v = vf_le_load8(vf_rbytes(f) + k * in->size, in->size); /* k * size <= 8: inside rbuf */
     if (in->flags & VF_INSN_BIGENDIAN)
         v = vf_bswap(v, in->size);
     if (in->flags & VF_INSN_SIGNED)
@@ -199,8 +211,9 @@ static uint64_t gpr_value(vf_fault_t *f, unsigned k)
     return in->dst_bytes == 4 ? v & 0xffffffffu : v;
 }
 
-/* Vector loads: build the new register values first, then store them. */
-static void complete_vector(vf_fault_t *f)
+/* Vector loads: build the new register values first, then store them. Out of line: its
+ * stack frame would otherwise burden every general-purpose completion. */
+__attribute__((noinline)) static void complete_vector(vf_fault_t *f)
 {
     const vf_insn_t *in = &f->insn;
     vf_aarch64_regs_t *r = regs_of(f);
@@ -267,29 +280,20 @@ vf_error_t vf_a64_ldst_complete(vf_fault_t *f)
 }
 
 /*
- * The common ISV = 0 case without the generic stages: a translation, access
- * flag or permission fault with nothing else set, FAR valid, guest at EL0/EL1
- * in AArch64, guest memory reachable. Same result as the slow path (which
- * classifies the syndrome, then calls vf_a64_ldst_decode); returns -1 when
- * the fault is not of this shape and the slow path must run.
+ * The common ISV = 0 case without the generic stages (the shape
+ * vf_a64_isv0_fast_shape() accepts). Same result as the slow path, which
+ * classifies the syndrome, then calls vf_a64_ldst_decode.
  */
-#define ISV0_MASK 0xff003f80ull  /* EC, IL, ISV, VNCR, LST, FnV, EA, CM, S1PTW */
-#define ISV0_VALUE 0x92000000ull /* EC 0x24, IL = 1, everything else 0 */
-#define ISV0_DFSC ((0xfffull << 4) | (1ull << 0x2b))
-
-int vf_a64_capture_isv0_fast(vf_fault_t *f, const vf_arch_ops_t *ops, vf_aarch64_regs_t *regs,
-                             const vf_aarch64_exit_t *exit, const vf_host_t *host)
+vf_error_t vf_a64_capture_isv0_fast(vf_fault_t *f, const vf_arch_ops_t *ops, vf_aarch64_regs_t *regs,
+                                    const vf_aarch64_exit_t *exit, const vf_host_t *host)
 {
     uint64_t esr = exit->esr;
-    if ((esr & ISV0_MASK) != ISV0_VALUE || !((ISV0_DFSC >> A64_ESR_DFSC(esr)) & 1u) ||
-        (regs->pstate & 0x18u) != 0 || host == NULL || host->read_phys == NULL)
-        return -1;
     f->ops = ops;
     f->regs = regs;
     f->host = *host;
     f->pc = regs->pc;
     f->gva = exit->far;
-    f->ipa = (exit->flags & VF_AARCH64_EXIT_IPA) ? exit->ipa : vf_aarch64_ipa(exit->hpfar, exit->far);
+    f->ipa = a64_exit_ipa(exit);
     f->exit_info[0] = esr;
     f->arch.a64.far_valid = !(exit->flags & VF_AARCH64_EXIT_IPA) || exit->far != 0;
     f->state = VF_STATE_ACCESS;
@@ -300,7 +304,7 @@ int vf_a64_capture_isv0_fast(vf_fault_t *f, const vf_arch_ops_t *ops, vf_aarch64
     f->inject.kind = VF_INJECT_NONE;
     vf_error_t err = vf_a64_ldst_decode(f);
     if (err != VF_OK)
-        return (int)err;
+        return err;
     uint64_t ee = (regs->pstate & 0xcu) ? 1ull << 25 : 1ull << 24; /* SCTLR_EL1.EE at EL1, E0E at EL0 */
     if (regs->sctlr_el1 & ee)
         f->insn.flags |= VF_INSN_BIGENDIAN;
@@ -311,6 +315,6 @@ int vf_a64_capture_isv0_fast(vf_fault_t *f, const vf_arch_ops_t *ops, vf_aarch64
     if (f->split != 0 && f->cur.size > f->split)
         f->cur.size = f->split;
     if (f->acc.dir == VF_DIR_READ)
-        vf_memset(vf_rbytes(f), 0, f->acc.size);
+        vf_rbuf_zero(f, 0, f->acc.size);
     return VF_OK;
 }

@@ -9,7 +9,7 @@
 
 uint64_t vf_aarch64_ipa(uint64_t hpfar, uint64_t far)
 {
-    return (((hpfar >> 4) & 0xffffffffffull) << 12) | (far & 0xfffu);
+    return a64_ipa(hpfar, far);
 }
 
 static vf_aarch64_regs_t *regs_of(vf_fault_t *f)
@@ -93,11 +93,15 @@ static vf_error_t a64_complete(vf_fault_t *f)
     if (in->op != VF_A64_OP_SYNDROME)
         return vf_a64_ldst_complete(f);
     if (!(in->flags & VF_INSN_WRITE)) {
-        uint64_t v = vf_le_load8(vf_rbytes(f), in->size);
+        uint64_t v = vf_le_load8(vf_rbytes(f), 8);
+        unsigned unused = 64u - in->size * 8u; /* bits above the access, shifted out */
         if (in->flags & VF_INSN_BIGENDIAN)
             v = vf_bswap(v, in->size);
-        if (in->flags & VF_INSN_SIGNED)
-            v = vf_sext(v, in->size * 8u);
+        v = (v << unused) >> unused;
+        if (in->flags & VF_INSN_SIGNED) { /* the sign bit m extends upwards */
+            uint64_t m = (uint64_t)1 << (63u - unused);
+            v = (v ^ m) - m;
+        }
         if (in->dst_bytes == 4)
             v &= 0xffffffffu;
         if (in->rt != A64_XZR)
@@ -116,28 +120,22 @@ static const vf_arch_ops_t a64_ops = {a64_decode, a64_access, a64_complete, a64_
  */
 #define FAST_MASK 0xff003f80ull
 #define FAST_VALUE 0x93000000ull
-/* DFSC values of translation (levels -1..3), access flag and permission faults. */
-#define EMULABLE_DFSC ((0xfffull << 4) | (1ull << 0x2b))
 
-static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64_exit_t *exit,
-                        const vf_host_t *host)
+static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64_exit_t *exit)
 {
     uint64_t esr = exit->esr;
     const vf_insn_t *form = &vf_a64_isv_forms[A64_ISV_INDEX(esr)];
-    if ((esr & FAST_MASK) != FAST_VALUE || !((EMULABLE_DFSC >> A64_ESR_DFSC(esr)) & 1u) ||
+    if ((esr & FAST_MASK) != FAST_VALUE || !((ARM_DABT_EMULABLE_DFSC >> A64_ESR_DFSC(esr)) & 1u) ||
         form->size == 0 || (regs->pstate & PSTATE_NRW) || (f->split != 0 && form->size > f->split))
         return 0;
     f->ops = &a64_ops;
     f->regs = regs;
-    if (host != NULL)
-        f->host = *host;
-    else
-        f->host.read_phys = NULL, f->host.write_phys = NULL;
     f->pc = regs->pc;
-    f->gva = exit->far;
-    f->ipa = (exit->flags & VF_AARCH64_EXIT_IPA) ? exit->ipa : vf_aarch64_ipa(exit->hpfar, exit->far);
-    f->exit_info[0] = esr;
-    /* error, message and inject are only read in VF_STATE_ERROR: no need to reset them. */
+    f->ipa = a64_exit_ipa(exit);
+    /*
+     * Only what is read later is set: host, gva and exit_info serve decoding (done here),
+     * error, message and inject only VF_STATE_ERROR (this fault cannot fail any more).
+     */
     f->state = VF_STATE_ACCESS;
     f->decoded = 1;
     f->stage = 0;
@@ -152,22 +150,28 @@ static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64
     return 1;
 }
 
-vf_error_t vf_aarch64_capture(vf_fault_t *f, vf_aarch64_regs_t *regs,
-                              const vf_aarch64_exit_t *exit, const vf_host_t *host)
+/* The generic capture; out of line so the fast paths save no registers. */
+__attribute__((noinline)) static vf_error_t capture_slow(vf_fault_t *f, vf_aarch64_regs_t *regs,
+                                                       const vf_aarch64_exit_t *exit, const vf_host_t *host)
 {
-    if (capture_fast(f, regs, exit, host))
-        return VF_OK;
-    int rc = vf_a64_capture_isv0_fast(f, &a64_ops, regs, exit, host);
-    if (rc >= 0)
-        return (vf_error_t)rc;
     vf_engine_begin(f, &a64_ops, regs, host);
     f->pc = regs->pc;
     f->gva = exit->far;
-    f->ipa = (exit->flags & VF_AARCH64_EXIT_IPA) ? exit->ipa : vf_aarch64_ipa(exit->hpfar, exit->far);
+    f->ipa = a64_exit_ipa(exit);
     f->exit_info[0] = exit->esr;
     /* FnV = 0: FAR is valid; a host reporting only the IPA may leave it 0. */
     f->arch.a64.far_valid = !A64_ESR_FNV(exit->esr) && (!(exit->flags & VF_AARCH64_EXIT_IPA) || exit->far != 0);
     if (regs->pstate & PSTATE_NRW)
         return vf_fail(f, VF_ERR_INVALID, "PSTATE says AArch32: capture with the AArch32 interface");
     return vf_fault_decode(f);
+}
+
+vf_error_t vf_aarch64_capture(vf_fault_t *f, vf_aarch64_regs_t *regs,
+                              const vf_aarch64_exit_t *exit, const vf_host_t *host)
+{
+    if (capture_fast(f, regs, exit))
+        return VF_OK;
+    if (vf_a64_isv0_fast_shape(regs, exit, host))
+        return vf_a64_capture_isv0_fast(f, &a64_ops, regs, exit, host);
+    return capture_slow(f, regs, exit, host);
 }

@@ -177,6 +177,7 @@ vf_error_t vf_a64_fetch(const vf_host_t *host, const vf_aarch64_regs_t *r, uint6
     }
     if (host->read_phys(host->ctx, pa, raw, 4) != 0)
         return fail(why, "instruction not in readable guest memory");
-    *word = (uint32_t)vf_le_load(raw, 4); /* A64 instructions are always little-endian */
+    /* A64 instructions are always little-endian. */
+    *word = (uint32_t)raw[0] | (uint32_t)raw[1] << 8 | (uint32_t)raw[2] << 16 | (uint32_t)raw[3] << 24;
     return VF_OK;
 }

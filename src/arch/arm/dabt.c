@@ -7,17 +7,23 @@ static arm_dabt_class_t outcome(vf_error_t error, const char *why)
     return r;
 }
 
+#define DABT_PLAIN_MASK 0xfc003b80ull  /* EC, VNCR, LST, EA, CM, S1PTW */
+#define DABT_PLAIN_VALUE 0x90000000ull /* EC 0x24, the others 0 */
+
 /* Translation (levels -1..3), access flag and permission faults: what stage 2 reports for MMIO. */
 static int dfsc_is_emulable(uint32_t dfsc)
 {
-    uint32_t group = dfsc & 0x3cu;
-    return group == 0x04u || group == 0x08u || group == 0x0cu || dfsc == 0x2bu;
+    return (int)((ARM_DABT_EMULABLE_DFSC >> (dfsc & 0x3fu)) & 1u);
 }
 
 arm_dabt_class_t vf_arm_dabt_classify(uint64_t s)
 {
     uint32_t dfsc = ARM_DABT_DFSC(s);
     arm_dabt_class_t r = outcome(VF_OK, "");
+
+    /* The usual MMIO exit first: EC 0x24, an emulable DFSC, none of VNCR/LST/EA/CM/S1PTW. */
+    if ((s & DABT_PLAIN_MASK) == DABT_PLAIN_VALUE && dfsc_is_emulable(dfsc))
+        return r;
 
     if (ARM_DABT_EC(s) != ARM_EC_DABT_LOWER)
         return outcome(VF_ERR_NOT_MMIO, "not a data abort from a lower exception level (EC != 0x24)");

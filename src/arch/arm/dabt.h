@@ -22,6 +22,9 @@
 #define ARM_DABT_WNR(s)   ((uint32_t)((s) >> 6) & 1u)
 #define ARM_DABT_DFSC(s)  ((uint32_t)(s) & 0x3fu)
 
+/* DFSC values of translation (levels -1..3), access flag and permission faults, as a bit set. */
+#define ARM_DABT_EMULABLE_DFSC ((0xfffull << 4) | (1ull << 0x2b))
+
 #define ARM_EC_DABT_LOWER 0x24u
 #define ARM_DFSC_ALIGNMENT 0x21u
 #define ARM_DFSC_EXCL_ATOMIC 0x35u
