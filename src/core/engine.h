@@ -85,6 +85,24 @@ static inline void vf_rbuf_zero(vf_fault_t *f, unsigned off, unsigned n)
         vf_memset(vf_rbytes(f) + off, 0, n);
 }
 
+/*
+ * Make access 0, just filled in f->acc by the architecture, the current one:
+ * what vf_fault_decode() ends with, for the one-step captures that decode and
+ * present in a single pass. The access must be 1..VF_ACCESS_MAX bytes.
+ */
+static inline void vf_engine_present_first(vf_fault_t *f)
+{
+    f->stage = 0;
+    f->off = 0;
+    f->rtotal = 0;
+    f->acc.index = 0;
+    if (f->acc.dir == VF_DIR_READ)
+        vf_rbuf_zero(f, 0, f->acc.size);
+    f->cur = f->acc;
+    if (f->split != 0 && f->cur.size > f->split)
+        f->cur.size = f->split;
+}
+
 /* Read data at byte offset off of f->rbuf, n = 1..8 bytes: one 8-byte load when it stays inside. */
 static inline uint64_t vf_rbuf_load(const vf_fault_t *f, unsigned off, unsigned n)
 {

@@ -339,11 +339,7 @@ static const vf_arch_ops_t a32_ops = {a32_decode, a32_access, a32_complete, a32_
 static void present_first_access(vf_fault_t *f)
 {
     (void)a32_access(f, 0);
-    f->acc.index = 0;
-    f->cur = f->acc;
-    if (f->split != 0 && f->cur.size > f->split)
-        f->cur.size = f->split;
-    f->rbuf[0] = 0; /* A32 accesses are at most 4 bytes */
+    vf_engine_present_first(f);
 }
 
 /*
@@ -368,9 +364,6 @@ static int capture_isv1_fast(vf_fault_t *f, vf_aarch32_regs_t *regs, const vf_aa
     f->ipa = (exit->flags & VF_AARCH32_EXIT_IPA) ? exit->ipa : vf_aarch32_ipa(exit->hpfar, exit->hdfar);
     f->state = VF_STATE_ACCESS;
     f->decoded = 1;
-    f->stage = 0;
-    f->off = 0;
-    f->rtotal = 0;
     a32_insn_from_syndrome(&f->insn, hsr, rt);
     if (cpsr & A32_CPSR_E)
         f->insn.flags |= VF_INSN_BIGENDIAN;

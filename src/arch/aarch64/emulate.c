@@ -310,11 +310,6 @@ vf_error_t vf_a64_capture_isv0_fast(vf_fault_t *f, const vf_arch_ops_t *ops, vf_
         f->insn.flags |= VF_INSN_BIGENDIAN;
     f->decoded = 1;
     (void)vf_a64_ldst_access(f, 0);
-    f->acc.index = 0;
-    f->cur = f->acc;
-    if (f->split != 0 && f->cur.size > f->split)
-        f->cur.size = f->split;
-    if (f->acc.dir == VF_DIR_READ)
-        vf_rbuf_zero(f, 0, f->acc.size);
+    vf_engine_present_first(f);
     return VF_OK;
 }

@@ -138,15 +138,11 @@ static int capture_fast(vf_fault_t *f, vf_aarch64_regs_t *regs, const vf_aarch64
      */
     f->state = VF_STATE_ACCESS;
     f->decoded = 1;
-    f->stage = 0;
-    f->off = 0;
-    f->rtotal = 0;
     vf_a64_insn_from_isv(&f->insn, form, esr);
     if (data_big_endian(regs))
         f->insn.flags |= VF_INSN_BIGENDIAN;
     syndrome_access(f);
-    f->cur = f->acc;
-    f->rbuf[0] = 0;
+    vf_engine_present_first(f);
     return 1;
 }
 

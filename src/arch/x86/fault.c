@@ -501,12 +501,7 @@ static vf_error_t first_access(vf_fault_t *f)
         return vf_fail(f, VF_ERR_UNSUPPORTED, "instruction makes no access");
     if (f->acc.size == 0 || f->acc.size > VF_ACCESS_MAX)
         return vf_fail(f, VF_ERR_UNSUPPORTED, "access size out of range");
-    /* Read data starts zeroed (the engine's rule); zeroing the whole access maximum is the same. */
-    f->rbuf[0] = f->rbuf[1] = f->rbuf[2] = f->rbuf[3] = 0;
-    f->acc.index = 0;
-    f->cur = f->acc;
-    if (f->split != 0 && f->acc.size > f->split)
-        f->cur.size = f->split;
+    vf_engine_present_first(f);
     return VF_OK;
 }
 
