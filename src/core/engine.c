@@ -1,6 +1,11 @@
 /* The fault engine: stages, pieces, data buffers; architecture-neutral. */
 #include "engine.h"
 
+/* The layout promises: architecture state within its reserve, a fault well under 1 KiB per vCPU. */
+_Static_assert(sizeof(vf_arch_state_t) == sizeof(((vf_arch_state_t *)0)->reserve),
+               "an architecture's private state outgrew vf_arch_state_t's reserve");
+_Static_assert(sizeof(vf_fault_t) <= 1024, "vf_fault_t must stay under 1 KiB");
+
 static const char *const error_names[] = {
     "ok", "unsupported", "undefined", "fetch", "mismatch", "not_mmio", "inject", "invalid",
 };
