@@ -235,9 +235,6 @@ typedef struct vf_fault {
     uint8_t stage;        /* index of the current access */
     uint8_t off;          /* offset of the current piece within the access */
     uint8_t rtotal;       /* read bytes gathered before the current access */
-    uint8_t reported_dir; /* direction the hardware reported */
-    uint8_t reported_size;/* size the hardware reported, 0 if unknown */
-    uint8_t pad_[7];
     const char *message;  /* static text explaining an error */
     vf_access_t acc;      /* current whole access */
     vf_access_t cur;      /* current piece */

@@ -11,6 +11,12 @@ uint64_t vf_aarch32_ipa(uint32_t hpfar, uint32_t hdfar)
     return (uint64_t)(hpfar >> 4) << 12 | (hdfar & 0xfffu);
 }
 
+/* The IPA of an exit: given directly, or HPFAR's page with HDFAR's offset. */
+static inline uint64_t a32_exit_ipa(const vf_aarch32_exit_t *exit)
+{
+    return (exit->flags & VF_AARCH32_EXIT_IPA) ? exit->ipa : vf_aarch32_ipa(exit->hpfar, exit->hdfar);
+}
+
 static vf_aarch32_regs_t *regs_of(vf_fault_t *f)
 {
     return (vf_aarch32_regs_t *)f->regs;
@@ -361,7 +367,7 @@ static int capture_isv1_fast(vf_fault_t *f, vf_aarch32_regs_t *regs, const vf_aa
     f->ops = &a32_ops;
     f->regs = regs;
     f->pc = regs->r[15];
-    f->ipa = (exit->flags & VF_AARCH32_EXIT_IPA) ? exit->ipa : vf_aarch32_ipa(exit->hpfar, exit->hdfar);
+    f->ipa = a32_exit_ipa(exit);
     f->state = VF_STATE_ACCESS;
     f->decoded = 1;
     a32_insn_from_syndrome(&f->insn, hsr, rt);
@@ -394,7 +400,7 @@ static vf_error_t capture_isv0_fast(vf_fault_t *f, vf_aarch32_regs_t *regs, cons
     f->host = *host;
     f->pc = regs->r[15];
     f->gva = exit->hdfar;
-    f->ipa = (exit->flags & VF_AARCH32_EXIT_IPA) ? exit->ipa : vf_aarch32_ipa(exit->hpfar, exit->hdfar);
+    f->ipa = a32_exit_ipa(exit);
     f->exit_info[0] = exit->hsr;
     f->exit_info[1] = exit->flags;
     f->state = VF_STATE_ACCESS;
@@ -418,7 +424,7 @@ __attribute__((noinline)) static vf_error_t capture_slow(vf_fault_t *f, vf_aarch
     vf_engine_begin(f, &a32_ops, regs, host);
     f->pc = regs->r[15];
     f->gva = exit->hdfar;
-    f->ipa = (exit->flags & VF_AARCH32_EXIT_IPA) ? exit->ipa : vf_aarch32_ipa(exit->hpfar, exit->hdfar);
+    f->ipa = a32_exit_ipa(exit);
     f->exit_info[0] = exit->hsr;
     f->exit_info[1] = exit->flags;
     if (regs->cpsr & A32_CPSR_J)
